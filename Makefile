@@ -1,0 +1,50 @@
+# One entry point for students, instructors and CI. `make lab` opens the course, `make test` tests it.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# A CPU build of PyTorch by default. GPU (CUDA) users: make lab TORCH=torch
+TORCH  ?= torch==2.13.0
+# Where pip finds that CPU build when the default index only has CUDA builds (Linux):
+# make lab TORCH_INDEX=<PyTorch's CPU wheel index, from the install selector on pytorch.org>
+TORCH_INDEX ?=
+STAMP  := $(VENV)/.installed
+NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+.PHONY: install lab test test-fast lectures exercises lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
+	$(PY) -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(VENV)/bin/jupyter lab lectures/
+
+# Every unit test, then every lecture and solution notebook in fast mode (nbval).
+test: install
+	COURSE_FAST=1 $(PY) -m pytest tests/ lectures/ solutions/ $(NBVAL)
+
+# Unit tests only (no notebooks, no browser).
+test-fast: install
+	COURSE_FAST=1 $(PY) -m pytest tests/ -m "not browser"
+
+# Execute every lecture headless and write HTML to build/lectures (COURSE_FAST=0 for full mode).
+lectures: install
+	mkdir -p build/lectures
+	$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=3600 \
+		--output-dir build/lectures lectures/*.ipynb
+
+exercises: install
+	$(PY) -m course_lib.grading generate
+
+lint: install
+	$(VENV)/bin/ruff check course_lib tests benchmarks
+
+bench: install
+	$(PY) benchmarks/bench_data.py
+
+clean:
+	rm -rf build test-output .pytest_cache

@@ -1,0 +1,98 @@
+"""The course's one tensor convention, checked at every public function.
+
+- images: ``N×3×H×W`` float in ``[-1, 1]``
+- masks: ``N×1×H×W`` float, 1 marks the hole, 0 the known pixels
+- label maps: ``N×H×W`` int64 class indices
+
+Each checker returns its input unchanged, or raises ``ValueError`` naming what
+was expected and what came, so callers write ``x = check_image(x)``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["check_image", "check_mask", "check_labels", "check_same_size", "describe"]
+
+_RANGE_SLACK = 1e-3  # float rounding, e.g. fp16 weights, may overshoot [-1, 1] slightly
+
+
+def describe(x) -> str:
+    """A short description of what arrived, for error messages."""
+    if isinstance(x, torch.Tensor):
+        return f"tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return f"{type(x).__name__} of shape {tuple(shape)}"
+    return f"{type(x).__name__}"
+
+
+def _tensor(x, name: str, what: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name}: expected {what} as a torch.Tensor, got {describe(x)}")
+    return x
+
+
+def check_image(x, name: str = "image", channels: int = 3) -> torch.Tensor:
+    """An image batch: ``N×3×H×W`` float in [-1, 1]."""
+    what = f"an image batch N×{channels}×H×W float in [-1, 1]"
+    x = _tensor(x, name, what)
+    if x.dim() != 4 or x.shape[1] != channels:
+        hint = " (add a batch axis with x[None])" if x.dim() == 3 else ""
+        raise ValueError(f"{name}: expected {what}, got {describe(x)}{hint}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name}: expected {what}, got integer {describe(x)}"
+                         " (convert uint8 images with course_lib.images.from_numpy)")
+    if x.shape[0] == 0 or x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{name}: expected {what}, got an empty {describe(x)}")
+    if x.numel():
+        lo, hi = float(x.min()), float(x.max())
+        if lo != lo or hi != hi:
+            raise ValueError(f"{name}: contains NaN")
+        if lo < -1 - _RANGE_SLACK or hi > 1 + _RANGE_SLACK:
+            raise ValueError(f"{name}: expected values in [-1, 1], got [{lo:.3g}, {hi:.3g}]"
+                             " (images in [0, 1] need x * 2 - 1)")
+    return x
+
+
+def check_mask(m, name: str = "mask", like: torch.Tensor | None = None) -> torch.Tensor:
+    """A hole mask: ``N×1×H×W`` float in [0, 1], 1 = hole; optionally matching ``like``."""
+    what = "a mask N×1×H×W float with 1 marking the hole"
+    m = _tensor(m, name, what)
+    if m.dim() != 4 or m.shape[1] != 1:
+        raise ValueError(f"{name}: expected {what}, got {describe(m)}")
+    if not m.is_floating_point():
+        raise ValueError(f"{name}: expected {what}, got {describe(m)} (use mask.float())")
+    if m.numel():
+        lo, hi = float(m.min()), float(m.max())
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{name}: expected values in [0, 1], got [{lo:.3g}, {hi:.3g}]")
+    if like is not None:
+        n, _, h, w = like.shape
+        if m.shape[0] not in (1, n) or tuple(m.shape[2:]) != (h, w):
+            raise ValueError(f"{name}: expected shape ({n} or 1)×1×{h}×{w} to match the image, "
+                             f"got {describe(m)}")
+    return m
+
+
+def check_labels(y, name: str = "labels", num_classes: int | None = None) -> torch.Tensor:
+    """A label-map batch: ``N×H×W`` int64 with values in ``[0, num_classes)``."""
+    what = "a label map N×H×W int64"
+    y = _tensor(y, name, what)
+    if y.dim() != 3:
+        hint = " (drop the channel axis with y[:, 0])" if y.dim() == 4 and y.shape[1] == 1 else ""
+        raise ValueError(f"{name}: expected {what}, got {describe(y)}{hint}")
+    if y.dtype != torch.int64:
+        raise ValueError(f"{name}: expected {what}, got {describe(y)} (use labels.long())")
+    if y.numel():
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or (num_classes is not None and hi >= num_classes):
+            bound = f"[0, {num_classes})" if num_classes is not None else "≥ 0"
+            raise ValueError(f"{name}: expected class indices in {bound}, got [{lo}, {hi}]")
+    return y
+
+
+def check_same_size(a: torch.Tensor, b: torch.Tensor, names: str = "a and b") -> None:
+    """Raise unless ``a`` and ``b`` have the same batch size and spatial size."""
+    if a.shape[0] != b.shape[0] or tuple(a.shape[-2:]) != tuple(b.shape[-2:]):
+        raise ValueError(f"{names}: expected the same N and H×W, got {describe(a)} and {describe(b)}")

@@ -1,0 +1,322 @@
+"""The one training loop of the course, for GANs and plain networks alike.
+
+A model plugs in as a :class:`Recipe`: it builds its modules and optimisers
+from a config and says what one step does. The :class:`Trainer` owns
+everything else, once:
+
+- batches: step ``s`` draws its batch indices from a generator seeded by
+  ``(seed, s)``, and torch's global RNG is reseeded from ``(seed, s, rank)``
+  before the step, so a run resumed from a checkpoint continues exactly as an
+  uninterrupted one would;
+- a ``tqdm.auto`` progress bar showing the losses (a widget in Jupyter, text
+  elsewhere);
+- sample grids every ``sample_every`` steps, written as PNG and handed to an
+  optional callback (a notebook shows them);
+- checkpoints every ``save_every`` steps, written atomically
+  (:func:`atomic_save`), loaded with ``torch.load(weights_only=True)``;
+- fast mode: the step count goes through :func:`course_lib.runtime.steps`;
+- several processes with DistributedDataParallel when started by
+  ``torchrun`` (each rank takes its slice of the global batch, so 2 ranks of
+  batch 8 see the same data as 1 rank of batch 16).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import Dataset, default_collate
+
+from .images import save_png
+from .runtime import steps as scaled_steps
+
+__all__ = ["Recipe", "TrainSettings", "Trainer", "atomic_save", "load_checkpoint",
+           "export_weights"]
+
+
+class Recipe:
+    """What a model contributes to training. Subclass it next to the model.
+
+    Attributes: ``name`` (the CLI's MODEL), ``config_class`` (a dataclass) and
+    ``presets`` (``{"course": config, "paper": config}``).
+    """
+
+    name: str = ""
+    config_class: type = object
+    presets: Mapping[str, Any] = {}
+    #: which module :meth:`export` returns by default (the one a checkpoint ships)
+    export_module: str = "model"
+    #: TrainSettings per preset name
+    settings: Mapping[str, "TrainSettings"] = {}
+    #: the data a recipe trains on: worlds by name, "folder" for an image folder of your own
+    accepts: tuple[str, ...] = ()
+
+    def dataset(self, spec: str, config) -> Dataset:
+        """The training set for ``--data spec`` (sized by ``config.image_size``/``data_size``)."""
+        from .data import open_dataset
+
+        kind = spec if spec in ("faces", "landscapes") else "folder"
+        if kind not in self.accepts:
+            raise ValueError(f"model {self.name!r} trains on {', '.join(self.accepts)}, "
+                             f"not {spec!r}")
+        return open_dataset(spec, size=config.image_size, n=getattr(config, "data_size", 10_000))
+
+    def build(self, config) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def optimizers(self, modules: dict[str, nn.Module], config) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def training_step(self, modules: dict[str, nn.Module], optimizers, batch, step: int,
+                      config) -> dict[str, float]:
+        """Do one optimisation step on ``batch``; return the losses to display."""
+        raise NotImplementedError
+
+    def samples(self, modules: dict[str, nn.Module], config, batch) -> torch.Tensor | None:
+        """An image batch to save as a sample grid (``None`` for no grid)."""
+        return None
+
+    def export(self, modules: dict[str, nn.Module]) -> nn.Module:
+        return modules[self.export_module]
+
+    def build_export(self, config) -> nn.Module:
+        """The shipped module alone, freshly built (for loading checkpoints)."""
+        return self.build(config)[self.export_module]
+
+
+@dataclasses.dataclass
+class TrainSettings:
+    """Loop settings shared by every model (a recipe's config holds the rest)."""
+
+    steps: int = 1000
+    batch_size: int = 64
+    seed: int = 0
+    sample_every: int = 200
+    save_every: int = 200
+    progress: bool = True
+
+
+# ----------------------------------------------------------------------------- checkpoint files
+
+def atomic_save(obj, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    The rename is atomic, so a crash mid-save leaves the previous file whole.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a training checkpoint without unpickling code (``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"load_checkpoint: no checkpoint at {str(path)!r}")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> Path:
+    """Write a module's state dict as safetensors (floats cast to ``dtype``), atomically."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
+             for k, v in module.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+# ----------------------------------------------------------------------------- the loop
+
+def _dist_info() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_distributed_from_env(device: torch.device) -> bool:
+    """Join the process group that ``torchrun`` describes in the environment, if any."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or (dist.is_available() and dist.is_initialized()):
+        return dist.is_available() and dist.is_initialized()
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return True
+
+
+class Trainer:
+    """Train ``recipe`` with ``config`` on ``dataset``, writing into ``out`` (optional)."""
+
+    def __init__(self, recipe: Recipe, config, dataset: Dataset, settings: TrainSettings,
+                 out: str | Path | None = None, device: torch.device | str = "cpu",
+                 on_samples: Callable[[int, torch.Tensor], None] | None = None,
+                 meta: Mapping[str, Any] | None = None):
+        if not isinstance(recipe, Recipe):
+            raise ValueError(f"Trainer: expected a Recipe, got {type(recipe).__name__}")
+        if not dataclasses.is_dataclass(config):
+            raise ValueError(f"Trainer: expected a config dataclass, got {type(config).__name__}")
+        if len(dataset) == 0:
+            raise ValueError("Trainer: the dataset is empty")
+        self.recipe, self.config, self.dataset, self.settings = recipe, config, dataset, settings
+        self.out = Path(out) if out is not None else None
+        self.device = torch.device(device)
+        self.on_samples = on_samples
+        self.meta = dict(meta or {})
+        self.rank, self.world = _dist_info()
+        if settings.batch_size % self.world:
+            raise ValueError(f"Trainer: batch_size {settings.batch_size} must divide among "
+                             f"{self.world} processes")
+        torch.manual_seed(settings.seed)  # weights are initialised identically on every rank
+        self.modules = {k: m.to(self.device) for k, m in recipe.build(config).items()}
+        self.optimizers = recipe.optimizers(self.modules, config)
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+        self.total_steps = scaled_steps(settings.steps)
+        self.seconds = 0.0
+
+    # ---- checkpoints
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return None if self.out is None else self.out / "last.pt"
+
+    def state_dict(self) -> dict:
+        return {
+            "recipe": self.recipe.name,
+            "step": self.step,
+            "seconds": self.seconds,
+            "modules": {k: m.state_dict() for k, m in self.modules.items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "history": self.history,
+            "config_json": json.dumps(dataclasses.asdict(self.config)),
+        }
+
+    def save(self) -> Path | None:
+        if self.checkpoint_path is None or self.rank != 0:
+            return None
+        return atomic_save(self.state_dict(), self.checkpoint_path)
+
+    def resume(self, path: str | Path | None = None) -> bool:
+        """Load the last checkpoint (``out/last.pt`` by default). False if there is none."""
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None or not path.is_file():
+            return False
+        ckpt = load_checkpoint(path)
+        if ckpt.get("recipe") != self.recipe.name:
+            raise ValueError(f"resume: {str(path)!r} was written by recipe {ckpt.get('recipe')!r}, "
+                             f"not {self.recipe.name!r}")
+        if json.loads(ckpt["config_json"]) != json.loads(json.dumps(dataclasses.asdict(self.config))):
+            raise ValueError(f"resume: {str(path)!r} was trained with another config; "
+                             "start a new --out folder or use the same config")
+        for k, m in self.modules.items():
+            m.load_state_dict(ckpt["modules"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(ckpt["optimizers"][k])
+        self.step, self.history = int(ckpt["step"]), list(ckpt["history"])
+        self.seconds = float(ckpt.get("seconds", 0.0))
+        return True
+
+    # ---- data
+    def batch_for(self, step: int):
+        """The slice of step ``step``'s global batch that this rank trains on."""
+        g = torch.Generator().manual_seed(self.settings.seed * 1_000_003 + step)
+        idx = torch.randint(len(self.dataset), (self.settings.batch_size,), generator=g)
+        items = [self.dataset[int(i)] for i in idx[self.rank::self.world]]
+        return _to(default_collate(items), self.device)
+
+    # ---- loop
+    def fit(self, stop_after: int | None = None) -> list[dict[str, float]]:
+        """Train up to the configured step count (or ``stop_after`` steps, to pause)."""
+        from tqdm.auto import tqdm
+
+        ddp = self._wrapped() if self.world > 1 else self.modules
+        end = self.total_steps if stop_after is None else min(self.total_steps, stop_after)
+        bar = tqdm(total=self.total_steps, initial=self.step, desc=self.recipe.name,
+                   disable=not self.settings.progress or self.rank != 0, leave=True)
+        for m in self.modules.values():
+            m.train()
+        while self.step < end:
+            start = time.perf_counter()
+            batch = self.batch_for(self.step)
+            torch.manual_seed(self.settings.seed * 1_000_003 + self.step * self.world + self.rank)
+            losses = self.recipe.training_step(ddp, self.optimizers, batch, self.step, self.config)
+            losses = {k: float(v) for k, v in losses.items()}
+            self.history.append(losses)
+            self.step += 1
+            self.seconds += time.perf_counter() - start
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+            last = self.step == self.total_steps
+            if self.step % self.settings.sample_every == 0 or last:
+                self._sample(batch)
+            if self.step % self.settings.save_every == 0 or last or self.step == end:
+                self.save()
+        bar.close()
+        return self.history
+
+    def _wrapped(self) -> dict[str, nn.Module]:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return {k: DDP(m, device_ids=ids) if any(p.requires_grad for p in m.parameters()) else m
+                for k, m in self.modules.items()}
+
+    def _sample(self, batch) -> None:
+        if self.rank != 0:
+            return
+        for m in self.modules.values():
+            m.eval()
+        with torch.no_grad():
+            images = self.recipe.samples(self.modules, self.config, batch)
+        for m in self.modules.values():
+            m.train()
+        if images is None:
+            return
+        images = images.detach().float().cpu().clamp(-1, 1)
+        if self.out is not None:
+            save_png(images, self.out / "samples" / f"step_{self.step:06d}.png", nrow=8)
+        if self.on_samples is not None:
+            self.on_samples(self.step, images)
+
+    def export(self, path: str | Path | None = None) -> Path:
+        """Write the shipped module as fp16 safetensors plus a ``meta.json`` beside it."""
+        if path is None:
+            if self.out is None:
+                raise ValueError("export: give a path, or construct the Trainer with out=")
+            path = self.out / "model.safetensors"
+        path = export_weights(self.recipe.export(self.modules), path)
+        meta = dict(self.meta, recipe=self.recipe.name, steps=self.step,
+                    train_seconds=round(self.seconds, 1), config=dataclasses.asdict(self.config),
+                    settings=dataclasses.asdict(self.settings))
+        path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+        return path
+
+
+def _to(batch, device: torch.device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: _to(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to(v, device) for v in batch)
+    return batch
