@@ -1,0 +1,143 @@
+import dataclasses
+import os
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from course_lib import trainer as T
+from tiny_recipe import TinyConfig, TinyData, TinyRecipe
+
+
+def make(out, config=None, **settings):
+    recipe = TinyRecipe()
+    s = dataclasses.replace(recipe.settings["course"], **settings)
+    return T.Trainer(recipe, config or TinyConfig(), TinyData(), s, out=out)
+
+
+def params(trainer):
+    return torch.cat([p.detach().flatten() for p in trainer.modules["model"].parameters()])
+
+
+def test_training_lowers_the_loss(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_FAST", "0")
+    t = make(tmp_path, steps=60)
+    history = t.fit()
+    assert len(history) == 60
+    first = sum(h["loss"] for h in history[:5]) / 5
+    last = sum(h["loss"] for h in history[-5:]) / 5
+    assert last < 0.5 * first
+    assert (tmp_path / "last.pt").is_file()
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir())[0] == "step_000003.png"
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_resume_matches_an_uninterrupted_run(monkeypatch, tmp_path, noise):
+    monkeypatch.setenv("COURSE_FAST", "0")
+    config = TinyConfig(noise=noise)
+    straight = make(tmp_path / "a", config)
+    straight.fit()
+    paused = make(tmp_path / "b", config)
+    paused.fit(stop_after=3)          # "crash" after step 3, with a checkpoint at step 3
+    resumed = make(tmp_path / "b", config)
+    assert resumed.resume() and resumed.step == 3
+    resumed.fit()
+    assert resumed.step == straight.step == 6
+    assert torch.equal(params(resumed), params(straight))
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in straight.history]
+
+
+def test_resume_refuses_another_config(tmp_path):
+    make(tmp_path).fit(stop_after=2)
+    other = make(tmp_path, TinyConfig(hidden=4))
+    with pytest.raises(ValueError, match="another config"):
+        other.resume()
+
+
+def test_fast_mode_shrinks_the_loop(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    t = make(tmp_path, steps=500)
+    assert t.total_steps == 10
+    assert len(t.fit()) == 10
+
+
+def test_atomic_save_survives_a_crash_mid_save(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    T.atomic_save({"w": torch.ones(3)}, path)
+    good = path.read_bytes()
+
+    def exploding_save(obj, f):
+        f.write(b"half a checkpoint")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(T.torch, "save", exploding_save)
+    with pytest.raises(KeyboardInterrupt):
+        T.atomic_save({"w": torch.zeros(3)}, path)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temporary file left
+    monkeypatch.undo()
+    assert torch.equal(T.load_checkpoint(path)["w"], torch.ones(3))
+
+
+def test_checkpoints_are_loaded_without_unpickling_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Evil()}, path)
+    with pytest.raises(Exception, match="(?i)weights.only|unpickl|unsupported"):
+        T.load_checkpoint(path)
+
+
+def test_export_writes_fp16_safetensors_and_meta(tmp_path):
+    from safetensors.torch import load_file
+
+    t = make(tmp_path)
+    t.fit()
+    path = t.export()
+    state = load_file(str(path))
+    assert all(v.dtype == torch.float16 for v in state.values())
+    import json
+
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["steps"] == t.step and meta["recipe"] == "tiny"
+
+
+def test_bad_trainer_inputs(tmp_path):
+    recipe = TinyRecipe()
+    with pytest.raises(ValueError, match="Recipe"):
+        T.Trainer(object(), TinyConfig(), TinyData(), recipe.settings["course"])
+    with pytest.raises(ValueError, match="dataclass"):
+        T.Trainer(recipe, {"hidden": 3}, TinyData(), recipe.settings["course"])
+    with pytest.raises(ValueError, match="empty"):
+        T.Trainer(recipe, TinyConfig(), TinyData(n=0), recipe.settings["course"])
+
+
+# ----------------------------------------------------------------------------- distributed
+
+def _ddp_worker(rank, world, init_file, out_file):
+    import torch.distributed as dist
+
+    os.environ["COURSE_FAST"] = "0"
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        t = make(None)
+        assert len(t.batch_for(0)["image"]) == 4  # each rank trains on half the global batch
+        t.fit()
+        if rank == 0:
+            torch.save(params(t), out_file)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_gloo_processes_match_one(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_FAST", "0")
+    single = make(None)
+    single.fit()
+    out = tmp_path / "ddp.pt"
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    both = torch.load(out, weights_only=True)
+    assert torch.allclose(both, params(single), atol=1e-5), (both - params(single)).abs().max()
+    assert not torch.equal(params(single), params(make(None)))  # training did move the weights
