@@ -23,7 +23,7 @@ import sys
 import torch
 
 from .runtime import device as default_device
-from .trainer import Recipe, Trainer, TrainSettings, init_distributed_from_env
+from .trainer import Recipe, Trainer, init_distributed_from_env
 
 __all__ = ["RECIPES", "get_recipe", "main"]
 
