@@ -29,7 +29,7 @@ def _default_attributes() -> dict[str, int]:
 @dataclasses.dataclass
 class AttributesConfig:
     image_size: int = 64
-    width: int = 32          # channels of the first block; doubled at each downsampling
+    width: int = 16          # channels of the first block; doubled at each downsampling
     feature_dim: int = 128   # the penultimate features (used for Fréchet distances)
     data_size: int = 12_000  # faces generated for training (seed 0)
     lr: float = 1e-3
@@ -81,9 +81,9 @@ class FaceAttributeClassifier(nn.Module):
 class FaceAttributesRecipe(Recipe):
     name = "face-attributes"
     config_class = AttributesConfig
-    presets = {"course": AttributesConfig(), "paper": AttributesConfig(width=64, feature_dim=256)}
+    presets = {"course": AttributesConfig(), "large": AttributesConfig(width=32, feature_dim=256)}
     settings = {"course": TrainSettings(steps=1500, batch_size=64, sample_every=500, save_every=250),
-                "paper": TrainSettings(steps=4000, batch_size=128, sample_every=1000, save_every=500)}
+                "large": TrainSettings(steps=4000, batch_size=128, sample_every=1000, save_every=500)}
     accepts = ("faces",)
 
     def build(self, config):

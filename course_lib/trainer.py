@@ -269,6 +269,9 @@ class Trainer:
             last = self.step == self.total_steps
             if self.step % self.settings.sample_every == 0 or last:
                 self._sample(batch)
+                if not self.settings.progress and self.rank == 0:  # a plain log line instead
+                    print(f"step {self.step}/{self.total_steps} {self.seconds:.0f}s "
+                          + " ".join(f"{k}={v:.4g}" for k, v in losses.items()), flush=True)
             if self.step % self.settings.save_every == 0 or last or self.step == end:
                 self.save()
         bar.close()

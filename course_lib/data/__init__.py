@@ -7,13 +7,14 @@
 """
 
 from .datasets import IMAGE_EXTENSIONS, ImageFolder, PairedFolder, WorldDataset, open_dataset
-from .faces import FACE_ATTRIBUTES, FACE_BINARY, faces
-from .landscapes import LANDSCAPE_CLASSES, LANDSCAPE_STYLES, landscapes, render_landscape
-from .photos import photos
+from .faces import FACE_ATTRIBUTES, FACE_BINARY, FACE_CATEGORICAL, faces
+from .landscapes import (LANDSCAPE_CLASSES, LANDSCAPE_STYLES, colour_labels, landscapes,
+                         render_landscape)
+from .photos import PHOTO_NAMES, photos
 
 __all__ = [
-    "faces", "FACE_ATTRIBUTES", "FACE_BINARY",
-    "landscapes", "render_landscape", "LANDSCAPE_CLASSES", "LANDSCAPE_STYLES",
-    "photos",
+    "faces", "FACE_ATTRIBUTES", "FACE_BINARY", "FACE_CATEGORICAL",
+    "landscapes", "render_landscape", "colour_labels", "LANDSCAPE_CLASSES", "LANDSCAPE_STYLES",
+    "photos", "PHOTO_NAMES",
     "WorldDataset", "ImageFolder", "PairedFolder", "IMAGE_EXTENSIONS", "open_dataset",
 ]
