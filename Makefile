@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
-.PHONY: install lab test test-fast lectures exercises lint bench clean
+.PHONY: install lab test test-fast lectures exercises check-exercises grade lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,14 +37,23 @@ lectures: install
 	$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=3600 \
 		--output-dir build/lectures lectures/*.ipynb
 
+# Exercises are generated from solutions/, never edited by hand.
 exercises: install
 	$(PY) -m course_lib.grading generate
+
+check-exercises: install
+	$(PY) -m course_lib.grading generate --check
+
+# Instructors: grade a folder of submissions (SUBMISSIONS=dir/<student>/<notebook>.ipynb).
+grade: install
+	$(PY) -m course_lib.grading grade $(SUBMISSIONS) --out grades.csv
 
 lint: install
 	$(VENV)/bin/ruff check course_lib tests benchmarks
 
 bench: install
 	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_judges.py
 
 clean:
 	rm -rf build test-output .pytest_cache

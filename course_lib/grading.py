@@ -138,14 +138,16 @@ def _execute(nb: nbformat.NotebookNode, timeout: int) -> dict[int, dict]:
                           "traceback": []},
         on_cell_executed=on_executed, resources={"metadata": {"path": workdir}},
     )
+    missed = {"ename": "NotRun", "evalue": "the cell did not run"}
     try:
         client.execute()
     except DeadKernelError:  # the cell that killed the kernel and all later ones fail
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type == "code" and i not in finished:
-                errors[i] = {"ename": "DeadKernelError", "evalue": "the kernel died"}
+        missed = {"ename": "DeadKernelError", "evalue": "the kernel died"}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    for i, cell in enumerate(nb.cells):  # a test only counts if it ran
+        if cell.cell_type == "code" and i not in finished:
+            errors.setdefault(i, missed)
     return errors
 
 
@@ -160,8 +162,9 @@ def grade_notebook(submission: nbformat.NotebookNode, official: nbformat.Noteboo
         err = errors.get(i)
         if err and not result.first_failure:
             where = nbs.grade_id(cell) or f"cell {i}"
-            what = ("timed out: " if err["ename"] == _TIMEOUT_ENAME else f"{err['ename']}: ")
-            result.first_failure = f"{where}: {what}{err['evalue']}".strip()[:300]
+            what = "timed out" if err["ename"] == _TIMEOUT_ENAME else err["ename"]
+            detail = f": {err['evalue']}" if err["evalue"] else ""
+            result.first_failure = _one_line(f"{where}: {what}{detail}")
         gid = nbs.grade_id(cell)
         if gid in tests:
             if err:
@@ -169,6 +172,11 @@ def grade_notebook(submission: nbformat.NotebookNode, official: nbformat.Noteboo
             else:
                 result.points += tests[gid]
     return result
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # ----------------------------------------------------------------------------- a whole folder
@@ -206,14 +214,14 @@ def grade_folder(submissions_dir: str | Path, source_dir: str | Path = "solution
         except Exception as err:  # noqa: BLE001 - any unreadable file is the student's problem
             max_points = sum(nbs.points(c) for c in source.cells if nbs.is_test(c))
             results.append(GradeResult(student, name, max_points=max_points, first_failure=(
-                f"could not read the notebook: {type(err).__name__}: {err}"[:300])))
+                _one_line(f"could not read the notebook: {type(err).__name__}: {err}"))))
         else:
             try:
                 results.append(grade_notebook(submission, source, student, name, timeout))
             except Exception as err:  # noqa: BLE001 - keep grading the others
                 max_points = sum(nbs.points(c) for c in source.cells if nbs.is_test(c))
                 results.append(GradeResult(student, name, max_points=max_points, first_failure=(
-                    f"could not grade the notebook: {type(err).__name__}: {err}"[:300])))
+                    _one_line(f"could not grade the notebook: {type(err).__name__}: {err}"))))
         r = results[-1]
         log(f"{student}/{name}: {r.points:g}/{r.max_points:g}"
             + (f"  ({r.first_failure})" if r.first_failure else ""))

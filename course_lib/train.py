@@ -59,6 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--steps", type=int, help="override the preset's step count")
     p.add_argument("--batch-size", type=int, help="override the preset's (global) batch size")
+    p.add_argument("--data-size", type=int, help="override how many world samples are generated")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--publish", metavar="NAME", help="ship the result as checkpoint NAME")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
@@ -78,6 +79,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"error: model {args.model!r} has presets {sorted(recipe.presets)}, "
                          f"not {args.config!r}")
     config = recipe.presets[args.config]
+    if args.data_size:
+        config = dataclasses.replace(config, data_size=args.data_size)
     settings = dataclasses.replace(recipe.settings[args.config], seed=args.seed,
                                    progress=not args.no_progress)
     if args.steps:
@@ -90,8 +93,9 @@ def main(argv=None) -> int:
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     init_distributed_from_env(dev)
     dataset = recipe.dataset(args.data, config)
-    command = "python -m course_lib.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    launcher = f"torchrun --nproc_per_node {world}" if world > 1 else "python"
+    command = f"{launcher} -m course_lib.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     trainer = Trainer(recipe, config, dataset, settings, out=args.out, device=dev,
                       meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
     if args.resume and trainer.resume():
