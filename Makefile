@@ -7,13 +7,17 @@ TORCH  ?= torch==2.13.0
 # Where pip finds that CPU build when the default index only has CUDA builds (Linux):
 # make lab TORCH_INDEX=<PyTorch's CPU wheel index, from the install selector on pytorch.org>
 TORCH_INDEX ?=
-STAMP  := $(VENV)/.installed
+# One stamp per torch choice, so `make lab TORCH=torch` after a CPU install reinstalls torch.
+STAMP  := $(VENV)/.installed-$(subst /,_,$(subst =,-,$(subst <,lt,$(subst >,gt,$(TORCH)))))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 .PHONY: install lab test test-fast lectures exercises check-exercises grade lint bench clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "The course needs Python >= 3.10; run make PYTHON=python3.12 (or another)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+		{ echo "python3 -m venv failed: on Debian/Ubuntu, apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
 	$(PY) -m pip install -e ".[dev]"
 	touch $(STAMP)

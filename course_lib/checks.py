@@ -10,9 +10,12 @@ was expected and what came, so callers write ``x = check_image(x)``.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
-__all__ = ["check_image", "check_mask", "check_labels", "check_same_size", "describe"]
+__all__ = ["check_image", "check_mask", "check_labels", "check_same_size", "describe",
+           "check_int", "check_count", "check_size", "check_seed"]
 
 _RANGE_SLACK = 1e-3  # float rounding, e.g. fp16 weights, may overshoot [-1, 1] slightly
 
@@ -25,6 +28,28 @@ def describe(x) -> str:
     if shape is not None:
         return f"{type(x).__name__} of shape {tuple(shape)}"
     return f"{type(x).__name__}"
+
+
+def check_int(value, name: str, minimum: int = 0, what: str = "int") -> int:
+    """An integer (Python or NumPy, not bool) of at least ``minimum``, returned as ``int``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name}: expected {what} ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_count(n, name: str = "n") -> int:
+    """A positive number of samples."""
+    return check_int(n, name, 1, "a positive int (number of samples)")
+
+
+def check_size(size, minimum: int, name: str = "size") -> int:
+    """An image side length in pixels, at least ``minimum``."""
+    return check_int(size, name, minimum, "an int (image side in pixels)")
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A non-negative int seed."""
+    return check_int(seed, name, 0, "a non-negative int")
 
 
 def _tensor(x, name: str, what: str) -> torch.Tensor:
@@ -65,9 +90,13 @@ def check_mask(m, name: str = "mask", like: torch.Tensor | None = None) -> torch
         raise ValueError(f"{name}: expected {what}, got {describe(m)} (use mask.float())")
     if m.numel():
         lo, hi = float(m.min()), float(m.max())
+        if lo != lo or hi != hi:
+            raise ValueError(f"{name}: contains NaN")
         if lo < 0 or hi > 1:
             raise ValueError(f"{name}: expected values in [0, 1], got [{lo:.3g}, {hi:.3g}]")
     if like is not None:
+        if not isinstance(like, torch.Tensor) or like.dim() != 4:
+            raise ValueError(f"{name}: the image to match must be N×C×H×W, got {describe(like)}")
         n, _, h, w = like.shape
         if m.shape[0] not in (1, n) or tuple(m.shape[2:]) != (h, w):
             raise ValueError(f"{name}: expected shape ({n} or 1)×1×{h}×{w} to match the image, "
@@ -94,5 +123,8 @@ def check_labels(y, name: str = "labels", num_classes: int | None = None) -> tor
 
 def check_same_size(a: torch.Tensor, b: torch.Tensor, names: str = "a and b") -> None:
     """Raise unless ``a`` and ``b`` have the same batch size and spatial size."""
+    for x in (a, b):
+        if not isinstance(x, torch.Tensor) or x.dim() < 3:
+            raise ValueError(f"{names}: expected batched tensors, got {describe(x)}")
     if a.shape[0] != b.shape[0] or tuple(a.shape[-2:]) != tuple(b.shape[-2:]):
         raise ValueError(f"{names}: expected the same N and H×W, got {describe(a)} and {describe(b)}")

@@ -19,12 +19,22 @@ For each submitted notebook the grader
 1. puts the official test cells and read-only cells back (matched by nbgrader's
    ``grade_id``; a deleted test cell is re-inserted after the cell before it),
    with the hidden tests, so editing a test earns nothing;
-2. runs it top to bottom in a fresh ``python3`` kernel whose working folder is
-   a new temporary folder, with a per-cell timeout: a cell that runs too long
-   is interrupted and the next cells still run;
+2. runs it top to bottom in a fresh kernel of the grader's own Python
+   (``sys.executable``), whose working folder is a new temporary folder, with a
+   per-cell timeout: a cell that runs too long is interrupted and the next
+   cells still run;
 3. scores each autograded test cell (nbgrader's rule: its points if it ran
    without an error, else 0) and writes one CSV row per student and notebook:
    ``student, notebook, points, max_points, failed_tests, first_failure``.
+   A test cell counts as run only if it printed a random line that the grader
+   appends to it for this run, so student code that rewrites or skips the
+   test cells (an IPython input transformer, say) earns nothing.
+
+Restoring the tests and the sentinel line defeat simple tampering; they are not
+a sandbox. Student code runs in the same kernel as the tests, with the
+instructor's permissions, as it does under nbgrader: it can read the tests,
+patch what they call, or touch files. Grade untrusted submissions in a
+container or a throwaway account.
 
 It reads the submissions and writes only ``--out``: nothing is written into
 the submissions folder. A file that is not a readable notebook gets a row with
@@ -37,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import secrets
 import shutil
 import sys
 import tempfile
@@ -117,8 +128,7 @@ def _fresh_copy(cell):
 # ----------------------------------------------------------------------------- running one notebook
 
 def _execute(nb: nbformat.NotebookNode, timeout: int) -> dict[int, dict]:
-    """Run ``nb`` in a fresh python3 kernel; return {cell index: error} for failed cells."""
-    from nbclient import NotebookClient
+    """Run ``nb`` in a fresh kernel of this Python; return {cell index: error} for failed cells."""
     from nbclient.exceptions import DeadKernelError
 
     errors: dict[int, dict] = {}
@@ -131,8 +141,8 @@ def _execute(nb: nbformat.NotebookNode, timeout: int) -> dict[int, dict]:
             errors[cell_index] = {"ename": c.get("ename", "Error"), "evalue": c.get("evalue", "")}
 
     workdir = tempfile.mkdtemp(prefix="course-grade-")
-    client = NotebookClient(
-        nb, kernel_name="python3", timeout=timeout, allow_errors=True,
+    client = nbs.notebook_client(
+        nb, timeout=timeout, allow_errors=True,
         interrupt_on_timeout=True, raise_on_iopub_timeout=False,
         error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": f"cell ran longer than {timeout} s",
                           "traceback": []},
@@ -151,21 +161,44 @@ def _execute(nb: nbformat.NotebookNode, timeout: int) -> dict[int, dict]:
     return errors
 
 
+def _add_sentinels(nb: nbformat.NotebookNode, tests) -> dict[str, str]:
+    """Append to each test cell a line printing a fresh random sentinel; return {grade_id: sentinel}.
+
+    A test cell that a student's code skipped or rewrote (e.g. with an IPython
+    input transformer) runs without error but does not print its sentinel.
+    """
+    sentinels = {}
+    for cell in nb.cells:
+        gid = nbs.grade_id(cell)
+        if gid in tests:
+            sentinels[gid] = f"<grader-sentinel-{secrets.token_hex(8)}-{gid}>"
+            cell.source = f"{cell.source.rstrip()}\nprint({sentinels[gid]!r})\n"
+    return sentinels
+
+
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
 def grade_notebook(submission: nbformat.NotebookNode, official: nbformat.NotebookNode,
                    student: str, notebook: str, timeout: int = DEFAULT_TIMEOUT) -> GradeResult:
     """Restore the official tests in ``submission``, run it, and score its test cells."""
     nb = restore_official_cells(submission, official)
     tests = {nbs.grade_id(c): nbs.points(c) for c in official.cells if nbs.is_test(c)}
-    result = GradeResult(student, notebook, max_points=sum(tests.values()))
+    sentinels = _add_sentinels(nb, tests)
+    result = GradeResult(student, notebook, max_points=nbs.max_points(official))
     errors = _execute(nb, timeout)
     for i, cell in enumerate(nb.cells):
         err = errors.get(i)
+        gid = nbs.grade_id(cell)
+        if not err and gid in sentinels and sentinels[gid] not in _stdout(cell):
+            err = {"ename": "TestNotRun", "evalue": "the test cell did not run as written"}
         if err and not result.first_failure:
             where = nbs.grade_id(cell) or f"cell {i}"
             what = "timed out" if err["ename"] == _TIMEOUT_ENAME else err["ename"]
             detail = f": {err['evalue']}" if err["evalue"] else ""
             result.first_failure = _one_line(f"{where}: {what}{detail}")
-        gid = nbs.grade_id(cell)
         if gid in tests:
             if err:
                 result.failed_tests.append(gid)
@@ -212,15 +245,13 @@ def grade_folder(submissions_dir: str | Path, source_dir: str | Path = "solution
         try:
             submission = nbs.read(path)
         except Exception as err:  # noqa: BLE001 - any unreadable file is the student's problem
-            max_points = sum(nbs.points(c) for c in source.cells if nbs.is_test(c))
-            results.append(GradeResult(student, name, max_points=max_points, first_failure=(
+            results.append(GradeResult(student, name, max_points=nbs.max_points(source), first_failure=(
                 _one_line(f"could not read the notebook: {type(err).__name__}: {err}"))))
         else:
             try:
                 results.append(grade_notebook(submission, source, student, name, timeout))
             except Exception as err:  # noqa: BLE001 - keep grading the others
-                max_points = sum(nbs.points(c) for c in source.cells if nbs.is_test(c))
-                results.append(GradeResult(student, name, max_points=max_points, first_failure=(
+                results.append(GradeResult(student, name, max_points=nbs.max_points(source), first_failure=(
                     _one_line(f"could not grade the notebook: {type(err).__name__}: {err}"))))
         r = results[-1]
         log(f"{student}/{name}: {r.points:g}/{r.max_points:g}"
@@ -292,8 +323,13 @@ def main(argv: list[str] | None = None) -> int:
                 problems = nbs.stale_exercises(args.source, args.out)
                 print("\n".join(problems) or "exercises are up to date")
                 return 1 if problems else 0
-            for path in nbs.generate(args.source, args.out):
-                print(f"wrote {path}")
+            updated, extras = nbs.generate(args.source, args.out)
+            for path in updated:
+                print(f"updated {path}")
+            if not updated:
+                print(f"{args.out} was already up to date")
+            for path in extras:
+                print(f"left alone {path}: no solution generates it (delete it by hand if it is stale)")
         else:
             for path in stage_for_nbgrader(args.names, args.source, args.course):
                 print(f"staged {path}")

@@ -16,11 +16,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .checks import check_image, check_labels, describe
+from .checks import check_image, check_int, check_labels, describe
 
 __all__ = [
     "from_numpy", "to_numpy", "from_pil", "to_pil", "load_image", "resize",
-    "rect_mask", "colorize_labels", "tile", "png_bytes", "save_png", "show", "grid", "label_legend",
+    "center_crop", "crop_resize", "rect_mask", "colorize_labels",
+    "tile", "png_bytes", "save_png", "show", "grid", "label_legend",
 ]
 
 
@@ -88,32 +89,25 @@ def _size_pair(size, who: str) -> tuple[int, int]:
     return size
 
 
-def load_image(path: str | Path, size: int | tuple[int, int] | None = None,
-               crop: bool = True) -> torch.Tensor:
-    """Load an image file as ``1×3×H×W`` in [-1, 1].
-
-    With ``size``, the image is centre-cropped to the target aspect ratio
-    (``crop=True``) and resized.
-    """
+def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> torch.Tensor:
+    """Load an image file as ``1×3×H×W`` in [-1, 1]; with ``size``, centre-cropped and resized."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"load_image: no such file {str(path)!r}")
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB")
+            x = from_pil(img.convert("RGB"))
     except OSError as err:
         raise ValueError(f"load_image: {str(path)!r} is not an image PIL can read ({err})") from err
-    x = from_pil(img)
-    if size is None:
-        return x
-    h, w = _size_pair(size, "load_image")
-    if crop:
-        x = center_crop(x, w / h)
-    return resize(x, (h, w))
+    return x if size is None else crop_resize(x, size)
 
 
 def center_crop(x: torch.Tensor, aspect: float = 1.0) -> torch.Tensor:
-    """Crop the centre of an image batch to width/height == ``aspect``."""
+    """Crop the centre of an ``N×C×H×W`` tensor to width/height == ``aspect``."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(f"center_crop: expected an N×C×H×W tensor, got {describe(x)}")
+    if not aspect > 0:
+        raise ValueError(f"center_crop: expected a positive aspect ratio, got {aspect!r}")
     _, _, h, w = x.shape
     if w / h > aspect:
         new_w = max(1, round(h * aspect))
@@ -124,13 +118,30 @@ def center_crop(x: torch.Tensor, aspect: float = 1.0) -> torch.Tensor:
     return x[..., top:top + new_h, :]
 
 
+def crop_resize(x: torch.Tensor, size: int | tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    """Centre-crop an ``N×C×H×W`` tensor to the aspect of ``size``, then resize to it.
+
+    ``mode="bilinear"`` (antialiased, for images) or ``"nearest"`` (for label maps
+    given as ``N×1×H×W`` floats): the same crop keeps an image and its labels aligned.
+    """
+    h, w = _size_pair(size, "crop_resize")
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"crop_resize: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    x = center_crop(x, w / h)
+    if tuple(x.shape[-2:]) == (h, w):
+        return x
+    if mode == "nearest":
+        return F.interpolate(x, size=(h, w), mode="nearest")
+    return F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True).clamp(-1, 1)
+
+
 def rect_mask(n: int, size: int | tuple[int, int], top: int, left: int,
               height: int, width: int) -> torch.Tensor:
     """An ``N×1×H×W`` mask with one rectangular hole (1 inside)."""
     h, w = _size_pair(size, "rect_mask")
-    for name, v in (("n", n), ("height", height), ("width", width)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"rect_mask: expected {name} as a positive int, got {v!r}")
+    n, height, width = (check_int(v, f"rect_mask({k})", 1, "a positive int")
+                        for k, v in (("n", n), ("height", height), ("width", width)))
+    top, left = (check_int(v, f"rect_mask({k})", 0, "an int") for k, v in (("top", top), ("left", left)))
     if not (0 <= top and top + height <= h and 0 <= left and left + width <= w):
         raise ValueError(f"rect_mask: the rectangle top={top}, left={left}, {height}×{width} "
                          f"does not fit in {h}×{w}")
@@ -193,6 +204,10 @@ def _as_image_list(images) -> list[torch.Tensor]:
         out.extend(check_image(im, f"images[{i}]").detach().cpu())
     if not out:
         raise ValueError("expected at least one image, got an empty list")
+    sizes = {tuple(im.shape[-2:]) for im in out}
+    if len(sizes) > 1:
+        raise ValueError(f"images of different sizes {sorted(sizes)}: resize them to one size first "
+                         "(course_lib.images.resize)")
     return out
 
 

@@ -73,8 +73,14 @@ class FaceAttributeClassifier(nn.Module):
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
-        """The most likely class of every attribute: ``{name: N int64}``."""
-        outs = [self(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+        """The most likely class of every attribute: ``{name: N int64}`` (in eval mode)."""
+        images = check_image(images, "images")
+        was_training = self.training
+        self.eval()
+        try:
+            outs = [self(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+        finally:
+            self.train(was_training)
         return {name: torch.cat([o[name] for o in outs]).argmax(1) for name in self.heads}
 
 

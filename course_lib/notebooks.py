@@ -14,7 +14,9 @@ generate_assignment`` runs, minus the two that need nbgrader's database
 ``exercises/`` and nbgrader's ``release/`` folder agree.
 
 ``python -m course_lib.grading generate`` (``make exercises``) rewrites
-``exercises/``; ``--check`` only reports the notebooks that differ.
+``exercises/``; ``--check`` only reports the notebooks that differ. Both
+work from :func:`plan_exercises`, so they cannot disagree. Notebooks in
+``exercises/`` that no solution generates are reported, never deleted.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
 
 __all__ = [
-    "read", "dumps", "make_exercise", "generate", "stale_exercises",
-    "is_solution", "is_test", "is_locked", "grade_id", "points",
+    "read", "dumps", "make_exercise", "plan_exercises", "generate", "stale_exercises", "notebook_client",
+    "is_solution", "is_test", "is_locked", "grade_id", "points", "max_points",
 ]
 
 NBFORMAT = 4
+HAND_WRITTEN_FOLDERS = {"solutions", "lectures"}  # generate never writes into these
 
 
 # ----------------------------------------------------------------------------- nbgrader metadata
@@ -60,6 +66,11 @@ def grade_id(cell) -> str | None:
 
 def points(cell) -> float:
     return float(_meta(cell).get("points", 0) or 0)
+
+
+def max_points(nb) -> float:
+    """The notebook's full score: the points of all its autograded test cells."""
+    return sum(points(c) for c in nb.cells if is_test(c))
 
 
 # ----------------------------------------------------------------------------- read / write
@@ -108,44 +119,78 @@ def make_exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _pairs(solutions_dir: Path, exercises_dir: Path):
-    sources = sorted(p for p in Path(solutions_dir).glob("*.ipynb"))
+def plan_exercises(solutions_dir: str | Path = "solutions",
+                   exercises_dir: str | Path = "exercises") -> tuple[dict[Path, str], list[Path]]:
+    """What ``exercises_dir`` should hold, for :func:`generate` and :func:`stale_exercises` alike.
+
+    Returns ``({exercise path: its text}, extras)``, where ``extras`` are the
+    notebooks already in ``exercises_dir`` that no solution generates (a
+    Jupyter "Duplicate" copy, a student's renamed work, an exercise whose
+    solution was removed). Refuses an ``exercises_dir`` that is a folder of
+    hand-written notebooks (``solutions/``, ``lectures/``).
+    """
+    solutions_dir, exercises_dir = Path(solutions_dir), Path(exercises_dir)
+    if (exercises_dir.resolve() == solutions_dir.resolve()
+            or exercises_dir.resolve().name in HAND_WRITTEN_FOLDERS):
+        raise ValueError(f"will not write exercises into {str(exercises_dir)!r}: "
+                         "it holds hand-written notebooks")
+    sources = sorted(solutions_dir.glob("*.ipynb"))
     if not sources:
         raise ValueError(f"no solution notebooks (*.ipynb) in {str(solutions_dir)!r}")
-    for src in sources:
-        yield src, Path(exercises_dir) / src.name
+    planned = {exercises_dir / src.name: dumps(make_exercise(read(src))) for src in sources}
+    extras = sorted(set(exercises_dir.glob("*.ipynb")) - set(planned))
+    return planned, extras
 
 
-def generate(solutions_dir: str | Path = "solutions", exercises_dir: str | Path = "exercises") -> list[Path]:
-    """Write the exercise version of every solution notebook; return the paths written.
+def generate(solutions_dir: str | Path = "solutions",
+             exercises_dir: str | Path = "exercises") -> tuple[list[Path], list[Path]]:
+    """Write the exercise version of every solution notebook.
 
-    Exercises whose solution no longer exists are deleted, so the folder mirrors ``solutions/``.
+    Returns ``(updated, extras)``: the exercises whose file changed, and the
+    notebooks in ``exercises_dir`` that no solution generates. Those extras are
+    never deleted (they may be someone's work); delete a stale one by hand.
     """
-    exercises_dir = Path(exercises_dir)
-    exercises_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for src, dst in _pairs(Path(solutions_dir), exercises_dir):
-        text = dumps(make_exercise(read(src)))
+    planned, extras = plan_exercises(solutions_dir, exercises_dir)
+    Path(exercises_dir).mkdir(parents=True, exist_ok=True)
+    updated = []
+    for dst, text in planned.items():
         if not dst.exists() or dst.read_text(encoding="utf-8") != text:
             dst.write_text(text, encoding="utf-8")
-        written.append(dst)
-    for orphan in set(exercises_dir.glob("*.ipynb")) - set(written):
-        orphan.unlink()
-    return written
+            updated.append(dst)
+    return updated, extras
 
 
 def stale_exercises(solutions_dir: str | Path = "solutions",
                     exercises_dir: str | Path = "exercises") -> list[str]:
     """Why ``exercises/`` differs from what :func:`generate` would write (empty if it does not)."""
+    planned, extras = plan_exercises(solutions_dir, exercises_dir)
     problems = []
-    expected = set()
-    for src, dst in _pairs(Path(solutions_dir), Path(exercises_dir)):
-        expected.add(dst.name)
+    for dst, text in planned.items():
         if not dst.exists():
             problems.append(f"{dst}: missing (run `make exercises`)")
-        elif dst.read_text(encoding="utf-8") != dumps(make_exercise(read(src))):
-            problems.append(f"{dst}: differs from what {src} generates (run `make exercises`)")
-    for extra in sorted(Path(exercises_dir).glob("*.ipynb")):
-        if extra.name not in expected:
-            problems.append(f"{extra}: has no solution notebook in {solutions_dir}")
+        elif dst.read_text(encoding="utf-8") != text:
+            problems.append(f"{dst}: differs from what its solution generates (run `make exercises`)")
+    problems += [f"{extra}: has no solution notebook in {solutions_dir}" for extra in extras]
     return problems
+
+
+# ----------------------------------------------------------------------------- running
+
+class _CurrentEnvKernelManager(AsyncKernelManager):
+    """An ipykernel in this very Python (``sys.executable``), as nbval's ``--nbval-current-env``.
+
+    Asking for the kernel "python3" instead can start a user-level kernelspec
+    (``~/.local/share/jupyter/kernels/python3``) of another Python.
+    """
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        # argv: [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+
+def notebook_client(nb: nbformat.NotebookNode, **kwargs):
+    """An ``nbclient.NotebookClient`` for ``nb`` whose kernel runs in the current environment."""
+    from nbclient import NotebookClient
+
+    return NotebookClient(nb, kernel_name="python3", kernel_manager_class=_CurrentEnvKernelManager, **kwargs)

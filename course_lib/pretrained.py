@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import re
 import shutil
 from pathlib import Path
 
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTS_DIR", "available", "info", "load", "publish", "sha256"]
+__all__ = ["WEIGHTS_DIR", "available", "info", "load", "publish", "check_publishable", "sha256"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST = "manifest.json"
@@ -84,18 +84,27 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
     return model.to(device).eval()
 
 
+def check_publishable(name: str, replace: bool = False, root: str | Path | None = None) -> None:
+    """Raise unless ``name`` is a valid checkpoint name that is free (or ``replace`` is set)."""
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9.\-]*", name):
+        raise ValueError(f"checkpoint names are lower-case letters, digits, '-' and '.', got {name!r}")
+    if not replace and name in available(root):
+        raise ValueError(f"checkpoint {name!r} is already shipped; pass --force to replace it")
+
+
 def publish(exported: str | Path, name: str, command: str, data: str,
-            root: str | Path | None = None) -> dict:
+            root: str | Path | None = None, replace: bool = False) -> dict:
     """Copy a run's exported weights into the weights folder and record them in the manifest."""
+    from .trainer import atomic_write
+
+    check_publishable(name, replace, root)
     exported = Path(exported)
     meta_path = exported.with_suffix(".json")
     if not exported.is_file() or not meta_path.is_file():
         raise ValueError(f"publish: expected {exported} and {meta_path} (written by Trainer.export)")
     root = Path(root) if root else WEIGHTS_DIR
-    root.mkdir(parents=True, exist_ok=True)
     meta = json.loads(meta_path.read_text())
-    target = root / f"{name}.safetensors"
-    shutil.copyfile(exported, target)
+    target = atomic_write(root / f"{name}.safetensors", lambda tmp: shutil.copyfile(exported, tmp))
     entry = {
         "file": target.name,
         "sha256": sha256(target),
@@ -111,7 +120,6 @@ def publish(exported: str | Path, name: str, command: str, data: str,
     }
     entries = _manifest(root)
     entries[name] = entry
-    tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, root / MANIFEST)
+    text = json.dumps(entries, indent=2, sort_keys=True) + "\n"
+    atomic_write(root / MANIFEST, lambda tmp: tmp.write_text(text))
     return entry

@@ -14,6 +14,8 @@ import random
 import numpy as np
 import torch
 
+from .checks import check_int, check_seed
+
 __all__ = ["FAST", "fast_mode", "steps", "device", "seed_everything"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -35,10 +37,9 @@ def steps(full: int, fast: int | None = None) -> int:
     iterations, by default a fiftieth of ``full`` and at least 2, so that every
     code path (including "every k steps" branches with small k) still runs.
     """
-    if not isinstance(full, int) or isinstance(full, bool) or full < 1:
-        raise ValueError(f"steps(full): expected a positive int, got {full!r}")
-    if fast is not None and (not isinstance(fast, int) or isinstance(fast, bool) or fast < 1):
-        raise ValueError(f"steps(fast=...): expected a positive int or None, got {fast!r}")
+    full = check_int(full, "steps(full)", 1, "a positive int")
+    if fast is not None:
+        fast = check_int(fast, "steps(fast=...)", 1, "a positive int or None")
     if not fast_mode():
         return full
     return min(full, fast if fast is not None else max(2, full // 50))
@@ -68,8 +69,7 @@ def device() -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a CPU generator seeded the same."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed_everything: expected a non-negative int seed, got {seed!r}")
+    seed = check_seed(seed, "seed_everything(seed)")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -19,6 +19,7 @@ import os
 import platform
 import shlex
 import sys
+from pathlib import Path
 
 import torch
 
@@ -40,12 +41,39 @@ def get_recipe(name: str) -> Recipe:
     return getattr(importlib.import_module(module), cls)()
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} CPU"
+
+
 def _hardware(dev: torch.device, world: int) -> str:
     if dev.type == "cuda":
         what = torch.cuda.get_device_name(dev)
+    elif dev.type == "mps":
+        what = "Apple GPU (MPS)"
     else:
-        what = f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+        what = f"{_cpu_name()}, {torch.get_num_threads()} threads"
     return f"{world} × {what}" if world > 1 else what
+
+
+def _reproducing_command(argv: list[str]) -> str:
+    """The command that reproduces this run: the same arguments without the ones that only say
+    where the result goes or how this particular run was started (an exact resume changes nothing)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--publish":
+            skip = True
+        elif not (arg.startswith("--publish=") or arg in ("--resume", "--force")):
+            kept.append(arg)
+    return "python -m course_lib.train " + shlex.join(kept)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,6 +90,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-size", type=int, help="override how many world samples are generated")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--publish", metavar="NAME", help="ship the result as checkpoint NAME")
+    p.add_argument("--force", action="store_true",
+                   help="train into a non-empty --out, and let --publish replace a shipped checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     return p.parse_args(argv)
 
@@ -88,16 +118,26 @@ def main(argv=None) -> int:
     if args.batch_size:
         settings.batch_size = args.batch_size
 
+    if args.publish:
+        from .pretrained import check_publishable
+
+        check_publishable(args.publish, replace=args.force)  # fail now, not after hours of training
+    out = Path(args.out)
+    if out.is_dir() and any(out.iterdir()) and not (args.resume or args.force):
+        raise SystemExit(f"error: --out {out} is not empty; add --resume to continue that run, "
+                         "or --force to train over it")
+
     dev = default_device()
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and dev.type == "cuda":
-        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if int(os.environ.get("LOCAL_RANK", "-1")) >= 0 and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     init_distributed_from_env(dev)
     dataset = recipe.dataset(args.data, config)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    launcher = f"torchrun --nproc_per_node {world}" if world > 1 else "python"
-    command = f"{launcher} -m course_lib.train " + shlex.join(sys.argv[1:] if argv is None else argv)
-    trainer = Trainer(recipe, config, dataset, settings, out=args.out, device=dev,
-                      meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
+    command = _reproducing_command(sys.argv[1:] if argv is None else list(argv))
+    trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
+                      meta={"data": args.data, "command": command})
+    trainer.meta["hardware"] = _hardware(dev, trainer.world)
+    if trainer.world > 1:
+        trainer.meta["command"] = command.replace("python ", f"torchrun --nproc_per_node {trainer.world} ", 1)
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
     trainer.fit()
@@ -107,7 +147,8 @@ def main(argv=None) -> int:
         if args.publish:
             from .pretrained import publish
 
-            entry = publish(path, args.publish, command=command, data=args.data)
+            entry = publish(path, args.publish, command=trainer.meta["command"], data=args.data,
+                            replace=args.force)
             print(f"published {args.publish}: {entry['file']} sha256 {entry['sha256'][:12]}…")
     return 0
 

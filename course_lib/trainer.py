@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -61,9 +62,9 @@ class Recipe:
 
     def dataset(self, spec: str, config) -> Dataset:
         """The training set for ``--data spec`` (sized by ``config.image_size``/``data_size``)."""
-        from .data import open_dataset
+        from .data.datasets import WORLDS, open_dataset
 
-        kind = spec if spec in ("faces", "landscapes") else "folder"
+        kind = spec if spec in WORLDS else "folder"
         if kind not in self.accepts:
             raise ValueError(f"model {self.name!r} trains on {', '.join(self.accepts)}, "
                              f"not {spec!r}")
@@ -106,18 +107,19 @@ class TrainSettings:
 
 # ----------------------------------------------------------------------------- checkpoint files
 
-def atomic_save(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file beside ``path``, then rename it over ``path``.
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    The rename is atomic, so a crash mid-save leaves the previous file whole.
+    The rename is atomic, so a crash mid-write leaves the previous file whole
+    and no temporary file behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -125,6 +127,15 @@ def atomic_save(obj, path: str | Path) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_save(obj, path: str | Path) -> Path:
+    """``torch.save`` through :func:`atomic_write`."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+
+    return atomic_write(path, write)
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -139,14 +150,9 @@ def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> 
     """Write a module's state dict as safetensors (floats cast to ``dtype``), atomically."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
              for k, v in module.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp))
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: save_file(state, str(tmp)))
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -209,7 +215,13 @@ class Trainer:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "history": self.history,
             "config_json": json.dumps(dataclasses.asdict(self.config)),
+            "settings_json": json.dumps(self._resume_settings()),
         }
+
+    def _resume_settings(self) -> dict:
+        """The settings an exact resume depends on (the step count may grow)."""
+        return {k: v for k, v in dataclasses.asdict(self.settings).items()
+                if k in ("batch_size", "seed")} | {"world": self.world}
 
     def save(self) -> Path | None:
         if self.checkpoint_path is None or self.rank != 0:
@@ -219,15 +231,28 @@ class Trainer:
     def resume(self, path: str | Path | None = None) -> bool:
         """Load the last checkpoint (``out/last.pt`` by default). False if there is none."""
         path = Path(path) if path is not None else self.checkpoint_path
-        if path is None or not path.is_file():
+        ckpt = load_checkpoint(path) if path is not None and path.is_file() else None
+        if self.world > 1:  # every rank must resume from the same step, or the collectives hang
+            mine = torch.tensor([-1 if ckpt is None else int(ckpt["step"])], device=self.device)
+            steps = [torch.zeros_like(mine) for _ in range(self.world)]
+            dist.all_gather(steps, mine)
+            if len({int(t) for t in steps}) > 1:
+                raise ValueError(f"resume: the processes found checkpoints at steps "
+                                 f"{[int(t) for t in steps]} (-1: none); give every process the "
+                                 "same --out on a shared disk")
+        if ckpt is None:
             return False
-        ckpt = load_checkpoint(path)
         if ckpt.get("recipe") != self.recipe.name:
             raise ValueError(f"resume: {str(path)!r} was written by recipe {ckpt.get('recipe')!r}, "
                              f"not {self.recipe.name!r}")
         if json.loads(ckpt["config_json"]) != json.loads(json.dumps(dataclasses.asdict(self.config))):
             raise ValueError(f"resume: {str(path)!r} was trained with another config; "
                              "start a new --out folder or use the same config")
+        saved = json.loads(ckpt.get("settings_json", "{}"))
+        if saved != self._resume_settings():
+            raise ValueError(f"resume: {str(path)!r} was trained with {saved}, this run has "
+                             f"{self._resume_settings()}; an exact resume needs the same batch size, "
+                             "seed and number of processes")
         for k, m in self.modules.items():
             m.load_state_dict(ckpt["modules"][k])
         for k, o in self.optimizers.items():
@@ -239,7 +264,7 @@ class Trainer:
     # ---- data
     def batch_for(self, step: int):
         """The slice of step ``step``'s global batch that this rank trains on."""
-        g = torch.Generator().manual_seed(self.settings.seed * 1_000_003 + step)
+        g = torch.Generator().manual_seed(_stream_seed(self.settings.seed, step, "batch"))
         idx = torch.randint(len(self.dataset), (self.settings.batch_size,), generator=g)
         items = [self.dataset[int(i)] for i in idx[self.rank::self.world]]
         return _to(default_collate(items), self.device)
@@ -258,7 +283,7 @@ class Trainer:
         while self.step < end:
             start = time.perf_counter()
             batch = self.batch_for(self.step)
-            torch.manual_seed(self.settings.seed * 1_000_003 + self.step * self.world + self.rank)
+            torch.manual_seed(_stream_seed(self.settings.seed, self.step, "step", self.rank))
             losses = self.recipe.training_step(ddp, self.optimizers, batch, self.step, self.config)
             losses = {k: float(v) for k, v in losses.items()}
             self.history.append(losses)
@@ -311,8 +336,15 @@ class Trainer:
         meta = dict(self.meta, recipe=self.recipe.name, steps=self.step,
                     train_seconds=round(self.seconds, 1), config=dataclasses.asdict(self.config),
                     settings=dataclasses.asdict(self.settings))
-        path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+        text = json.dumps(meta, indent=2) + "\n"
+        atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(text))
         return path
+
+
+def _stream_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
+    """A seed for one random stream of one step: independent across streams, steps and ranks."""
+    tag = {"batch": 1, "step": 2}[stream]
+    return int(np.random.SeedSequence([seed, step, tag, rank]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def _to(batch, device: torch.device):

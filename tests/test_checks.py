@@ -6,7 +6,7 @@ import torch
 
 from course_lib import images as I
 from course_lib import runtime
-from course_lib.checks import check_image, check_labels, check_mask
+from course_lib.checks import check_image, check_labels, check_mask, check_same_size
 
 good = torch.zeros(2, 3, 8, 8)
 
@@ -48,6 +48,14 @@ BAD_INPUTS = [
     (lambda: runtime.steps(0), "positive int"),
     (lambda: runtime.steps(10, fast=-1), "positive int"),
     (lambda: runtime.seed_everything(-3), "non-negative int"),
+    (lambda: runtime.steps(2.5), "positive int"),
+    (lambda: I.grid([torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 16, 16)]), "different sizes"),
+    (lambda: I.center_crop(torch.zeros(3, 8, 8)), "N×C×H×W"),
+    (lambda: I.rect_mask(1, 16, 2.5, 0, 4, 4), "an int"),
+    (lambda: check_mask(torch.full((1, 1, 4, 4), float("nan"))), "NaN"),
+    (lambda: check_mask(torch.zeros(1, 1, 4, 4), like=torch.zeros(4, 4)), "N×C×H×W"),
+    (lambda: check_same_size(torch.zeros(1, 3, 4, 4), "an image"), "batched tensors"),
+    (lambda: I.crop_resize(good, 8, mode="bicubic"), "mode"),
 ]
 
 
@@ -67,3 +75,4 @@ def test_good_inputs_pass_unchanged():
     assert check_mask(torch.zeros(1, 1, 8, 8), like=x) is not None  # one mask for the batch
     y = torch.zeros(2, 8, 8, dtype=torch.int64)
     assert check_labels(y, num_classes=1) is y
+    assert runtime.steps(np.int64(5)) in (2, 5)  # NumPy integers are integers too

@@ -63,7 +63,7 @@ def test_folder_errors(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         PairedFolder(tmp_path, size=8)[0]
     (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match="not an image"):
         ImageFolder(tmp_path, size=8)[0]
     with pytest.raises(ValueError, match="world"):
         open_dataset("no-such-world", size=8)

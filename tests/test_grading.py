@@ -22,7 +22,7 @@ from course_lib import notebooks as nbs
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "00_warmup.ipynb"
 EXERCISE = ROOT / "exercises" / "00_warmup.ipynb"
-FULL = 5  # points in 00_warmup
+FULL = nbs.max_points(nbs.read(SOLUTION))  # from the test cells' points metadata
 TIMEOUT = 12  # seconds per cell, short so that the infinite loop is cut quickly
 
 
@@ -40,6 +40,14 @@ def _cell(nb, gid):
 def _write(nb, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(nbs.dumps(nb), encoding="utf-8")
+
+
+def _points(gid: str) -> float:
+    return nbs.points(_cell(nbs.read(SOLUTION), gid))
+
+
+def _score(points: float) -> str:
+    return f"{points:g}"  # as the CSV writes it
 
 
 def _snapshot(folder: Path) -> dict:
@@ -68,6 +76,11 @@ def _fake_submissions(root: Path) -> None:
     cheat.cells = [c for c in cheat.cells if nbs.grade_id(c) != "test-plot"]
     _write(cheat, root / "cheating" / "00_warmup.ipynb")
 
+    bypass = nbs.read(EXERCISE)  # untouched, plus a cell that turns every later cell into `pass`
+    bypass.cells.insert(0, nbformat.v4.new_code_cell(
+        "get_ipython().input_transformers_cleanup.append(lambda l: ['pass\\n'])"))
+    _write(bypass, root / "bypass" / "00_warmup.ipynb")
+
     (root / "corrupt").mkdir()
     (root / "corrupt" / "00_warmup.ipynb").write_text('{"cells": [', encoding="utf-8")
     (root / "not_a_notebook").mkdir()
@@ -94,15 +107,17 @@ def graded(tmp_path_factory):
 
 
 def test_one_row_per_student_and_notebook(graded):
-    assert sorted(graded["rows"]) == ["cheating", "collected", "corrupt", "looping",
+    assert sorted(graded["rows"]) == ["bypass", "cheating", "collected", "corrupt", "looping",
                                       "not_a_notebook", "solved", "untouched"]
-    assert all(r["notebook"] == "00_warmup" and r["max_points"] == str(FULL) for r in graded["rows"].values())
+    assert FULL > 0
+    assert all(r["notebook"] == "00_warmup" and r["max_points"] == _score(FULL)
+               for r in graded["rows"].values())
 
 
 def test_solution_scores_full_marks(graded):
     for student in ("solved", "collected"):
         row = graded["rows"][student]
-        assert row["points"] == str(FULL), row
+        assert row["points"] == _score(FULL), row
         assert row["failed_tests"] == "" and row["first_failure"] == "", row
 
 
@@ -117,13 +132,19 @@ def test_infinite_loop_times_out_and_the_rest_is_graded(graded):
     row = graded["rows"]["looping"]
     assert row["first_failure"].startswith("mask: timed out"), row
     assert row["failed_tests"] == "test-mask"
-    assert row["points"] == "3"  # tasks 1 (2 points) and 3 (1 point) still count
+    assert row["points"] == _score(FULL - _points("test-mask"))  # tasks 1 and 3 still count
 
 
 def test_edited_or_deleted_tests_earn_nothing(graded):
     row = graded["rows"]["cheating"]
     assert row["failed_tests"].split() == ["test-convert", "test-plot"], row
-    assert row["points"] == "2"  # only task 2, which is right
+    assert row["points"] == _score(_points("test-mask"))  # only task 2, which is right
+
+
+def test_input_transformer_that_skips_the_tests_earns_nothing(graded):
+    row = graded["rows"]["bypass"]
+    assert row["points"] == "0", row
+    assert row["failed_tests"].split() == ["test-convert", "test-mask", "test-plot"], row
 
 
 def test_corrupt_notebooks_are_reported_not_fatal(graded):

@@ -42,7 +42,7 @@ def test_notebook_is_committed_clean(path):
 def test_tqdm_auto_progress_bars_run_headless(monkeypatch):
     """tqdm.auto draws an ipywidgets bar in a kernel; that must not break nbclient/nbval runs."""
     import nbformat
-    from nbclient import NotebookClient
+    from course_lib import notebooks as nbs
 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -53,6 +53,6 @@ def test_tqdm_auto_progress_bars_run_headless(monkeypatch):
         "for _ in trange(3, leave=False):\n"
         "    pass\n"
         "assert total == 10")])
-    NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    nbs.notebook_client(nb, timeout=60).execute()
     outputs = nb.cells[0].outputs
     assert not [o for o in outputs if o.output_type == "error"]

@@ -69,6 +69,8 @@ def test_shipped_manifest_is_complete():
         assert pretrained.sha256(path) == entry["sha256"], name
         assert path.stat().st_size < 10 * 2**20, name
         assert entry["command"].startswith("python -m course_lib.train "), name
+        assert "--publish" not in entry["command"], name
+        assert isinstance(pretrained.load(name), torch.nn.Module)
         total += path.stat().st_size
     assert total < 60 * 2**20
     manifest = json.loads((pretrained.WEIGHTS_DIR / "manifest.json").read_text())

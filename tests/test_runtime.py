@@ -20,14 +20,15 @@ def test_device_override(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "not-a-device")
     with pytest.raises(ValueError, match="COURSE_DEVICE"):
         runtime.device()
-    if not torch.cuda.is_available():
-        monkeypatch.setenv("COURSE_DEVICE", "cuda")
-        with pytest.raises(ValueError, match="no CUDA"):
-            runtime.device()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(ValueError, match="no CUDA"):
+        runtime.device()
     monkeypatch.delenv("COURSE_DEVICE")
-    expected = "cuda" if torch.cuda.is_available() else None
-    if expected:
-        assert runtime.device().type == expected
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.device() == torch.device("cuda")  # cuda first when there is one
 
 
 def test_seed_everything_repeats():

@@ -1,8 +1,14 @@
 """The set-up files agree with each other: pyproject.toml, environment.yml, README, CI."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib  # Python ≥ 3.11
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli", reason="reading pyproject.toml on Python 3.10 needs tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch"}  # where conda-forge names a package differently

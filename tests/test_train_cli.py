@@ -19,8 +19,16 @@ def test_train_resume_publish_and_load(tmp_path, monkeypatch, capsys):
     assert "resumed from" in printed and "at step 3" in printed
     entry = pretrained.info("judge-test")
     assert entry["steps"] == 5 and entry["data"] == "faces"
-    assert entry["command"].startswith("python -m course_lib.train face-attributes --data faces")
-    assert "--publish judge-test" in entry["command"]
+    # the recorded command reproduces the weights; it neither resumes nor overwrites shipped ones
+    assert entry["command"] == ("python -m course_lib.train " + " ".join(ARGS) +
+                                f" --out {out} --steps 5")
+    with pytest.raises(ValueError, match="already shipped; pass --force"):
+        train.main(ARGS + ["--out", str(tmp_path / "run2"), "--steps", "2", "--publish", "judge-test"])
+    assert not (tmp_path / "run2").exists()  # refused before training
+    with pytest.raises(SystemExit, match="not empty"):
+        train.main(ARGS + ["--out", out, "--steps", "2"])
+    with pytest.raises(ValueError, match="checkpoint names"):
+        train.main(ARGS + ["--out", str(tmp_path / "run3"), "--publish", "../escape"])
     model = pretrained.load("judge-test")
     logits = model(torch.zeros(2, 3, 64, 64))
     assert set(logits) >= {"glasses", "smile", "hat"}

@@ -54,6 +54,15 @@ def test_resume_refuses_another_config(tmp_path):
         other.resume()
 
 
+def test_resume_refuses_other_settings(tmp_path):
+    make(tmp_path).fit(stop_after=2)
+    with pytest.raises(ValueError, match="batch size"):
+        make(tmp_path, batch_size=4).resume()
+    with pytest.raises(ValueError, match="seed"):
+        make(tmp_path, seed=9).resume()
+    assert make(tmp_path, steps=50).resume()  # a longer run may continue the same one
+
+
 def test_fast_mode_shrinks_the_loop(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_FAST", "1")
     t = make(tmp_path, steps=500)
@@ -116,15 +125,19 @@ def test_bad_trainer_inputs(tmp_path):
 
 # ----------------------------------------------------------------------------- distributed
 
-def _ddp_worker(rank, world, init_file, out_file):
+def _ddp_worker(rank, world, init_file, out_file, run_dir):
     import torch.distributed as dist
 
     os.environ["COURSE_FAST"] = "0"
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        t = make(None)
-        assert len(t.batch_for(0)["image"]) == 4  # each rank trains on half the global batch
+        first = make(run_dir)
+        assert len(first.batch_for(0)["image"]) == 4  # each rank trains on half the global batch
+        first.fit(stop_after=3)                        # pause, as a preempted job would
+        dist.barrier()
+        t = make(run_dir)
+        assert t.resume() and t.step == 3
         t.fit()
         if rank == 0:
             torch.save(params(t), out_file)
@@ -132,12 +145,13 @@ def _ddp_worker(rank, world, init_file, out_file):
         dist.destroy_process_group()
 
 
-def test_two_gloo_processes_match_one(monkeypatch, tmp_path):
+def test_two_gloo_processes_paused_and_resumed_match_one(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_FAST", "0")
     single = make(None)
     single.fit()
     out = tmp_path / "ddp.pt"
-    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), str(out), str(tmp_path / "run")),
+             nprocs=2, join=True)
     both = torch.load(out, weights_only=True)
     assert torch.allclose(both, params(single), atol=1e-5), (both - params(single)).abs().max()
     assert not torch.equal(params(single), params(make(None)))  # training did move the weights

@@ -23,45 +23,17 @@ Python floats or ``N×1×1`` tensors (one value per sample) against ``H×W`` or
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "check_count", "check_size", "check_seed", "sample_rngs", "grid",
+    "sample_rngs", "grid",
     "value_noise", "fbm", "fbm_1d", "box_blur",
     "coverage", "sdf_circle", "sdf_ellipse", "sdf_box", "sdf_segment", "sdf_curve",
     "paint", "smoothstep",
 ]
-
-
-# --------------------------------------------------------------------------- arguments
-
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def check_count(n, name: str = "n") -> int:
-    """A positive number of samples."""
-    if not _is_int(n) or n < 1:
-        raise ValueError(f"{name}: expected a positive int (number of samples), got {n!r}")
-    return int(n)
-
-
-def check_size(size, minimum: int, name: str = "size") -> int:
-    """An image side length in pixels, at least ``minimum``."""
-    if not _is_int(size) or size < minimum:
-        raise ValueError(f"{name}: expected an int ≥ {minimum} (image side in pixels), got {size!r}")
-    return int(size)
-
-
-def check_seed(seed, name: str = "seed") -> int:
-    """A non-negative int seed."""
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"{name}: expected a non-negative int, got {seed!r}")
-    return int(seed)
 
 
 def sample_rngs(stream: int, seed: int, n: int, start: int = 0) -> list[np.random.Generator]:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 
-from ..images import from_pil
+from ..checks import check_size
+from ..images import crop_resize, load_image
 
 __all__ = ["WorldDataset", "ImageFolder", "PairedFolder", "IMAGE_EXTENSIONS", "open_dataset"]
 
@@ -75,53 +75,25 @@ def _list_images(folder: Path, who: str) -> list[Path]:
     return files
 
 
-def _resize_crop(x: torch.Tensor, size: int, mode: str) -> torch.Tensor:
-    """Resize the shorter side of a ``N×C×H×W`` tensor to ``size``, then centre-crop a square."""
-    h, w = x.shape[-2:]
-    s = size / min(h, w)
-    nh, nw = max(size, round(h * s)), max(size, round(w * s))
-    if mode == "nearest":
-        x = F.interpolate(x, size=(nh, nw), mode="nearest")
-    else:
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
-    top, left = (nh - size) // 2, (nw - size) // 2
-    return x[..., top:top + size, left:left + size]
-
-
-def _open_rgb(path: Path) -> torch.Tensor:
-    try:
-        with Image.open(path) as img:
-            return from_pil(img.convert("RGB"))
-    except OSError as err:
-        raise ValueError(f"cannot read image {str(path)!r}: {err}") from err
-
-
-def _check_size(size, who: str) -> int:
-    if not isinstance(size, int) or isinstance(size, bool) or size < 8:
-        raise ValueError(f"{who}: expected size as an int ≥ 8, got {size!r}")
-    return size
-
-
 class ImageFolder(Dataset):
     """A flat folder of images, resized and centre-cropped to ``size``×``size``."""
 
     def __init__(self, root: str | Path, size: int = 64):
-        self.root, self.size = Path(root), _check_size(size, "ImageFolder")
+        self.root, self.size = Path(root), check_size(size, 8, "ImageFolder(size)")
         self.files = _list_images(self.root, "ImageFolder")
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int) -> dict:
-        x = _resize_crop(_open_rgb(self.files[i]), self.size, "bilinear")
-        return {"image": x[0].clamp(-1, 1)}
+        return {"image": load_image(self.files[i], self.size)[0]}
 
 
 class PairedFolder(Dataset):
     """``root/images/*`` with label maps ``root/annotations/<same stem>.png`` (class index per pixel)."""
 
     def __init__(self, root: str | Path, size: int = 128, num_classes: int | None = None):
-        self.root, self.size = Path(root), _check_size(size, "PairedFolder")
+        self.root, self.size = Path(root), check_size(size, 8, "PairedFolder(size)")
         self.num_classes = num_classes
         images = _list_images(self.root / "images", "PairedFolder")
         labels = {p.stem: p for p in _list_images(self.root / "annotations", "PairedFolder")}
@@ -136,7 +108,7 @@ class PairedFolder(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         img_path, lab_path = self.pairs[i]
-        x = _open_rgb(img_path)
+        x = load_image(img_path)
         try:
             with Image.open(lab_path) as lab:
                 if lab.mode not in ("L", "P", "I", "I;16"):
@@ -151,8 +123,8 @@ class PairedFolder(Dataset):
         if self.num_classes is not None and int(y.max()) >= self.num_classes:
             raise ValueError(f"PairedFolder: {lab_path.name} has class {int(y.max())} but "
                              f"num_classes={self.num_classes}")
-        x = _resize_crop(x, self.size, "bilinear")[0].clamp(-1, 1)
-        y = _resize_crop(y[None, None].float(), self.size, "nearest")[0, 0].long()
+        x = crop_resize(x, self.size)[0]
+        y = crop_resize(y[None, None].float(), self.size, mode="nearest")[0, 0].long()
         return {"image": x, "labels": y}
 
 

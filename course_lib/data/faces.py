@@ -30,8 +30,8 @@ import math
 import numpy as np
 import torch
 
-from ._noise import (check_count, check_seed, check_size, coverage, fbm, paint,
-                     sample_rngs, sdf_box, sdf_circle, sdf_curve, sdf_ellipse,
+from ..checks import check_count, check_seed, check_size
+from ._noise import (coverage, fbm, paint, sample_rngs, sdf_box, sdf_circle, sdf_curve, sdf_ellipse,
                      sdf_segment, smoothstep)
 
 __all__ = ["faces", "FACE_ATTRIBUTES", "FACE_BINARY", "FACE_CATEGORICAL"]

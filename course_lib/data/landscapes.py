@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checks import check_labels
+from ..checks import check_count, check_labels, check_seed, check_size
 from ..images import colorize_labels
-from ._noise import (box_blur, check_count, check_seed, check_size, fbm, fbm_1d, grid,
-                     sample_rngs, sdf_box, sdf_circle, sdf_ellipse, smoothstep)
+from ._noise import (box_blur, fbm, fbm_1d, grid, sample_rngs, sdf_box, sdf_circle, sdf_ellipse,
+                     smoothstep)
 
 __all__ = ["landscapes", "render_landscape", "colour_labels",
            "LANDSCAPE_CLASSES", "LANDSCAPE_STYLES"]

@@ -9,11 +9,10 @@ is downloaded and the course runs offline.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ._noise import check_size
+from ..checks import check_size
+from ..images import crop_resize, from_numpy
 
 __all__ = ["photos", "PHOTO_NAMES"]
 
@@ -33,26 +32,6 @@ _LOADERS = {
 
 #: the photos' names, in the order :func:`photos` returns them
 PHOTO_NAMES = tuple(_LOADERS)
-
-
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    """An ``H×W`` or ``H×W×C`` uint8 array as a ``1×3×H×W`` float image in [-1, 1]."""
-    if array.ndim == 2:
-        array = np.stack([array] * 3, axis=-1)
-    array = array[..., :3]
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)[None].float() / 127.5 - 1
-
-
-def _square(image: torch.Tensor, size: int) -> torch.Tensor:
-    """Centre-crop to a square, then resize to ``size×size`` with antialiasing."""
-    h, w = image.shape[-2:]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    crop = image[..., top:top + side, left:left + side]
-    if side != size:
-        crop = F.interpolate(crop, size=(size, size), mode="bilinear",
-                             antialias=True, align_corners=False)
-    return crop.clamp(-1, 1)
 
 
 def photos(size: int | None = None, names=None) -> dict[str, torch.Tensor]:
@@ -77,6 +56,6 @@ def photos(size: int | None = None, names=None) -> dict[str, torch.Tensor]:
 
     result = {}
     for name in names:
-        image = _to_tensor(_LOADERS[name](skimage.data))
-        result[name] = image if size is None else _square(image, size)
+        image = from_numpy(_LOADERS[name](skimage.data))
+        result[name] = image if size is None else crop_resize(image, size)
     return result
