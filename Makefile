@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Opens on lecture 00, with lectures/, exercises/ and solutions/ in the file browser.
 lab: install
-	$(VENV)/bin/jupyter lab lectures/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/lectures/00_welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Every unit test, then every lecture and solution notebook in fast mode (nbval).
 test: install
