@@ -150,6 +150,11 @@ def main(argv=None) -> int:
             entry = publish(path, args.publish, command=trainer.meta["command"], data=args.data,
                             replace=args.force)
             print(f"published {args.publish}: {entry['file']} sha256 {entry['sha256'][:12]}…")
+    if trainer.world > 1:  # leave together: a rank that exits early can abort its peers
+        import torch.distributed as dist
+
+        dist.barrier()
+        dist.destroy_process_group()
     return 0
 
 

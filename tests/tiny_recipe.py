@@ -67,3 +67,51 @@ class TinyData(Dataset):
 
     def __getitem__(self, i):
         return {"image": self.x[i], "target": self.y[i]}
+
+
+@dataclasses.dataclass
+class TinyGANConfig:
+    image_size: int = 8
+    nz: int = 4
+    lr: float = 2e-3
+
+
+class TinyGANRecipe(Recipe):
+    """A two-player recipe: a generator and a discriminator, each with its own optimiser."""
+
+    name = "tiny-gan"
+    config_class = TinyGANConfig
+    presets = {"course": TinyGANConfig()}
+    settings = {"course": TrainSettings(steps=6, batch_size=8, sample_every=3, save_every=2,
+                                        progress=False)}
+    accepts = ("folder",)
+    export_module = "generator"
+
+    def build(self, config):
+        s = config.image_size
+        return {"generator": nn.Sequential(nn.Linear(config.nz, 3 * s * s), nn.Tanh(),
+                                           nn.Unflatten(1, (3, s, s))),
+                "discriminator": nn.Sequential(nn.Flatten(), nn.Linear(3 * s * s, 1))}
+
+    def optimizers(self, modules, config):
+        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.5, 0.999))
+                for k, m in modules.items()}
+
+    def training_step(self, modules, optimizers, batch, step, config):
+        G, D = modules["generator"], modules["discriminator"]
+        real = batch["image"]
+        fake = G(torch.randn(len(real), config.nz))
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+        optimizers["discriminator"].zero_grad()
+        d_loss.backward()
+        optimizers["discriminator"].step()
+        g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)
+        optimizers["generator"].zero_grad()
+        g_loss.backward()
+        optimizers["generator"].step()
+        return {"d": d_loss.detach(), "g": g_loss.detach()}
+
+    def samples(self, modules, config, batch):
+        return modules["generator"](torch.randn(16, config.nz, generator=torch.Generator().manual_seed(0)))
