@@ -62,7 +62,7 @@ def _hardware(dev: torch.device, world: int) -> str:
     return f"{world} × {what}" if world > 1 else what
 
 
-def _reproducing_command(argv: list[str]) -> str:
+def _reproducing_command(argv: list[str], world: int = 1) -> str:
     """The command that reproduces this run: the same arguments without the ones that only say
     where the result goes or how this particular run was started (an exact resume changes nothing)."""
     kept, skip = [], False
@@ -73,7 +73,8 @@ def _reproducing_command(argv: list[str]) -> str:
             skip = True
         elif not (arg.startswith("--publish=") or arg in ("--resume", "--force")):
             kept.append(arg)
-    return "python -m course_lib.train " + shlex.join(kept)
+    launcher = f"torchrun --nproc_per_node {world}" if world > 1 else "python"
+    return f"{launcher} -m course_lib.train " + shlex.join(kept)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -130,14 +131,11 @@ def main(argv=None) -> int:
     dev = default_device()
     if int(os.environ.get("LOCAL_RANK", "-1")) >= 0 and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-    init_distributed_from_env(dev)
+    _, world = init_distributed_from_env(dev)
     dataset = recipe.dataset(args.data, config)
-    command = _reproducing_command(sys.argv[1:] if argv is None else list(argv))
+    command = _reproducing_command(sys.argv[1:] if argv is None else list(argv), world)
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
-                      meta={"data": args.data, "command": command})
-    trainer.meta["hardware"] = _hardware(dev, trainer.world)
-    if trainer.world > 1:
-        trainer.meta["command"] = command.replace("python ", f"torchrun --nproc_per_node {trainer.world} ", 1)
+                      meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
     trainer.fit()
@@ -147,7 +145,7 @@ def main(argv=None) -> int:
         if args.publish:
             from .pretrained import publish
 
-            entry = publish(path, args.publish, command=trainer.meta["command"], data=args.data,
+            entry = publish(path, args.publish, command=command, data=args.data,
                             replace=args.force)
             print(f"published {args.publish}: {entry['file']} sha256 {entry['sha256'][:12]}…")
     if trainer.world > 1:  # leave together: a rank that exits early can abort its peers

@@ -163,12 +163,12 @@ def _dist_info() -> tuple[int, int]:
     return 0, 1
 
 
-def init_distributed_from_env(device: torch.device) -> bool:
-    """Join the process group that ``torchrun`` describes in the environment, if any."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or (dist.is_available() and dist.is_initialized()):
-        return dist.is_available() and dist.is_initialized()
-    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return True
+def init_distributed_from_env(device: torch.device) -> tuple[int, int]:
+    """Join the process group that ``torchrun`` describes in the environment, if any;
+    return this process's ``(rank, world size)``."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not (dist.is_available() and dist.is_initialized()):
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return _dist_info()
 
 
 class Trainer:
@@ -291,13 +291,12 @@ class Trainer:
             self.seconds += time.perf_counter() - start
             bar.update(1)
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
-            last = self.step == self.total_steps
-            if self.step % self.settings.sample_every == 0 or last:
+            if self.step % self.settings.sample_every == 0 or self.step == self.total_steps:
                 self._sample(batch)
                 if not self.settings.progress and self.rank == 0:  # a plain log line instead
                     print(f"step {self.step}/{self.total_steps} {self.seconds:.0f}s "
                           + " ".join(f"{k}={v:.4g}" for k, v in losses.items()), flush=True)
-            if self.step % self.settings.save_every == 0 or last or self.step == end:
+            if self.step % self.settings.save_every == 0 or self.step == end:
                 self.save()
         bar.close()
         return self.history

@@ -10,6 +10,10 @@ from torch.utils.data import Dataset
 from course_lib.trainer import Recipe, TrainSettings
 
 
+#: both tiny recipes: 6 steps of 8, a sample grid every 3 steps, a checkpoint every 2
+SETTINGS = {"course": TrainSettings(steps=6, batch_size=8, sample_every=3, save_every=2, progress=False)}
+
+
 @dataclasses.dataclass
 class TinyConfig:
     image_size: int = 8
@@ -32,8 +36,7 @@ class TinyRecipe(Recipe):
     name = "tiny"
     config_class = TinyConfig
     presets = {"course": TinyConfig()}
-    settings = {"course": TrainSettings(steps=6, batch_size=8, sample_every=3, save_every=2,
-                                        progress=False)}
+    settings = SETTINGS
     accepts = ("folder",)
 
     def build(self, config):
@@ -82,8 +85,7 @@ class TinyGANRecipe(Recipe):
     name = "tiny-gan"
     config_class = TinyGANConfig
     presets = {"course": TinyGANConfig()}
-    settings = {"course": TrainSettings(steps=6, batch_size=8, sample_every=3, save_every=2,
-                                        progress=False)}
+    settings = SETTINGS
     accepts = ("folder",)
     export_module = "generator"
 
