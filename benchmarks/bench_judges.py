@@ -20,12 +20,12 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=2000)
     args = p.parse_args()
-    judge = pretrained.load("face-attributes")
+    judge = pretrained.load("faces-attributes")
     start = time.perf_counter()
     faces, truth = data.faces(args.n, seed=HELD_OUT_SEED)
     with torch.no_grad():
         predicted = judge.predict(faces)
-    print(f"face-attributes on {args.n} held-out faces (seed {HELD_OUT_SEED}), "
+    print(f"faces-attributes on {args.n} held-out faces (seed {HELD_OUT_SEED}), "
           f"{time.perf_counter() - start:.1f} s\n")
     print("| attribute | kind | accuracy | bar |")
     print("|---|---|---|---|")

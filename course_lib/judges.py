@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,7 +20,8 @@ from .checks import check_image
 from .data import FACE_ATTRIBUTES
 from .trainer import Recipe, TrainSettings
 
-__all__ = ["AttributesConfig", "FaceAttributeClassifier", "FaceAttributesRecipe"]
+__all__ = ["AttributesConfig", "FaceAttributeClassifier", "FaceAttributesRecipe", "frechet_distance",
+           "judge_features", "attribute_rates"]
 
 
 def _default_attributes() -> dict[str, int]:
@@ -85,7 +87,7 @@ class FaceAttributeClassifier(nn.Module):
 
 
 class FaceAttributesRecipe(Recipe):
-    name = "face-attributes"
+    name = "faces-attributes"
     config_class = AttributesConfig
     presets = {"course": AttributesConfig(), "large": AttributesConfig(width=32, feature_dim=256)}
     settings = {"course": TrainSettings(steps=1500, batch_size=64, sample_every=500, save_every=250),
@@ -109,3 +111,46 @@ class FaceAttributesRecipe(Recipe):
         acc = torch.stack([(out.argmax(1) == batch["attributes"][n]).float().mean()
                            for n, out in logits.items()]).mean()
         return {"loss": loss.detach(), "acc": acc}
+
+
+@torch.no_grad()
+def judge_features(judge: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """A judge's penultimate features of ``images`` (in eval mode, in batches): ``N×feature_dim``."""
+    images = check_image(images, "images")
+    was_training = judge.training
+    judge.eval()
+    try:
+        return torch.cat([judge.features(images[i:i + batch_size])
+                          for i in range(0, len(images), batch_size)])
+    finally:
+        judge.train(was_training)
+
+
+def attribute_rates(judge: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
+    """How often the judge sees each value of each attribute: ``{name: frequencies of its classes}``
+    (for a binary attribute, ``[rate of no, rate of yes]``)."""
+    predictions = judge.predict(images)
+    return {name: torch.bincount(p.cpu(), minlength=judge.heads[name].out_features).float() / len(p)
+            for name, p in predictions.items()}
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """The Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017):
+
+    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``
+
+    FID computes it on Inception features; the course uses a judge's features.
+    """
+    a, b = (np.asarray(f.detach().double().cpu() if isinstance(f, torch.Tensor) else f, dtype=np.float64)
+            for f in (features_a, features_b))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise ValueError(f"frechet_distance: expected two N×D feature matrices with the same D and "
+                         f"N >= 2, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), which is symmetric
+    vals, vecs = np.linalg.eigh(s_a)
+    root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
+    trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)

@@ -30,7 +30,9 @@ __all__ = ["RECIPES", "get_recipe", "main"]
 
 #: MODEL name -> "module:RecipeClass", imported on demand.
 RECIPES: dict[str, str] = {
-    "face-attributes": "course_lib.judges:FaceAttributesRecipe",
+    "faces-attributes": "course_lib.judges:FaceAttributesRecipe",
+    "dcgan": "course_lib.dcgan:DCGANRecipe",
+    "stylegan": "course_lib.stylegan:StyleGANRecipe",
 }
 
 

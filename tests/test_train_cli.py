@@ -5,7 +5,7 @@ import torch
 
 from course_lib import pretrained, train
 
-ARGS = ["face-attributes", "--data", "faces", "--data-size", "64", "--batch-size", "8",
+ARGS = ["faces-attributes", "--data", "faces", "--data-size", "64", "--batch-size", "8",
         "--no-progress"]
 
 
@@ -35,15 +35,15 @@ def test_train_resume_publish_and_load(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_errors(tmp_path, capsys):
-    with pytest.raises(ValueError, match="unknown model 'nope'; available: face-attributes"):
+    with pytest.raises(ValueError, match="unknown model 'nope'; available: (.*, )?faces-attributes"):
         train.main(["nope", "--data", "faces", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="presets"):
-        train.main(["face-attributes", "--data", "faces", "--config", "huge", "--out", str(tmp_path)])
+        train.main(["faces-attributes", "--data", "faces", "--config", "huge", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="trains on faces, not 'landscapes'"):
-        train.main(["face-attributes", "--data", "landscapes", "--out", str(tmp_path)])
-    assert train.main(["face-attributes"]) == 2
+        train.main(["faces-attributes", "--data", "landscapes", "--out", str(tmp_path)])
+    assert train.main(["faces-attributes"]) == 2
     assert train.main(["--list"]) == 0
-    assert "face-attributes" in capsys.readouterr().out
+    assert "faces-attributes" in capsys.readouterr().out
 
 
 def test_torchrun_two_processes(tmp_path):
@@ -64,4 +64,4 @@ def test_torchrun_two_processes(tmp_path):
 
     meta = json.loads((out / "model.json").read_text())
     assert meta["hardware"].startswith("2 × ") and meta["steps"] == 3
-    assert meta["command"].startswith("torchrun --nproc_per_node 2 -m course_lib.train face-attributes")
+    assert meta["command"].startswith("torchrun --nproc_per_node 2 -m course_lib.train faces-attributes")

@@ -1,0 +1,264 @@
+"""Walking and doing arithmetic in a GAN's latent space (Radford et al. 2015, Sections 6.1 and 6.3).
+
+The DCGAN paper shows that a trained generator's ``z`` space is organised:
+
+- walking from one ``z`` to another changes the image smoothly, which argues
+  against memorisation (:func:`interpolate`, :func:`nearest_neighbours`);
+- concepts are directions: the mean ``z`` of faces *with* an attribute minus
+  the mean ``z`` of faces *without* it is an "attribute vector"
+  (:func:`attribute_vector`) that adds the attribute to another face
+  (:func:`apply`);
+- vector arithmetic on such means works like word2vec's: "smiling woman -
+  neutral woman + neutral man = smiling man" (:func:`arithmetic`). Single
+  samples are noisy, so the paper averages ``z`` over 3 samples per concept.
+
+Symbols -> code: ``z`` -> ``z`` (``N×nz``), ``G`` -> ``generator``, the
+attribute vector ``v = mean(z | a) - mean(z | not a)`` -> :func:`attribute_vector`,
+``z + s v`` -> :func:`apply` with ``strength=s``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from .checks import check_count, check_image, check_seed
+from .data import FACE_BINARY
+
+__all__ = ["sample_z", "generate", "lerp", "slerp", "interpolate", "find_latents", "attribute_vector",
+           "apply", "arithmetic",
+           "attribute_transfer", "nearest_neighbours", "interpolation_widget", "attribute_widget",
+           "arithmetic_widget"]
+
+
+def sample_z(n: int, nz: int = 100, seed: int = 0) -> torch.Tensor:
+    """``n`` latent vectors from N(0, I), reproducible from ``seed``: ``n×nz``."""
+    n, seed = check_count(n, "sample_z(n)"), check_seed(seed, "sample_z(seed)")
+    nz = check_count(nz, "sample_z(nz)")
+    return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, **kwargs) -> torch.Tensor:
+    """``generator(z, **kwargs)`` in eval mode and in batches, on the generator's device;
+    the images come back on the CPU."""
+    dev = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    try:
+        out = [generator(z[i:i + batch_size].to(dev), **kwargs).float().cpu()
+               for i in range(0, len(z), batch_size)]
+    finally:
+        generator.train(was_training)
+    return check_image(torch.cat(out), "generated images")
+
+
+def _latent(z: torch.Tensor, who: str) -> torch.Tensor:
+    if not isinstance(z, torch.Tensor) or not z.is_floating_point():
+        raise ValueError(f"{who}: expected a float tensor of latent vectors, got {type(z).__name__}")
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2:
+        raise ValueError(f"{who}: expected a latent vector (nz) or a batch (N×nz), got {tuple(z.shape)}")
+    return z
+
+
+def _fractions(t, like: torch.Tensor) -> torch.Tensor:
+    t = torch.as_tensor(t, dtype=like.dtype, device=like.device)
+    return t.reshape(-1, 1) if t.ndim else t.reshape(1, 1)
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, t) -> torch.Tensor:
+    """The straight line ``(1 - t) z0 + t z1``; ``t`` a number or a vector of fractions."""
+    z0, z1 = _latent(z0, "lerp(z0)"), _latent(z1, "lerp(z1)")
+    t = _fractions(t, z0)
+    return (1 - t) * z0 + t * z1
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t) -> torch.Tensor:
+    """Spherical interpolation: along the great circle from ``z0`` to ``z1`` (White 2016).
+
+    In high dimensions a Gaussian ``z`` lies near a sphere of radius ``sqrt(nz)``;
+    the straight line cuts through its inside, where the generator saw no
+    training samples, while slerp stays at the typical radius.
+    """
+    z0, z1 = _latent(z0, "slerp(z0)"), _latent(z1, "slerp(z1)")
+    t = _fractions(t, z0)
+    cos = (z0 * z1).sum(1, keepdim=True) / (z0.norm(dim=1, keepdim=True) * z1.norm(dim=1, keepdim=True))
+    omega = torch.arccos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    sin = torch.sin(omega)
+    if bool((sin.abs() < 1e-6).any()):            # (anti)parallel vectors: fall back to the line
+        return lerp(z0, z1, t)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / sin
+
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
+    """``steps`` latent vectors from ``z0`` to ``z1`` (both ends included): ``steps×nz``."""
+    steps = check_count(steps, "interpolate(steps)")
+    if steps < 2:
+        raise ValueError(f"interpolate(steps): expected at least 2 steps (both ends), got {steps}")
+    if mode not in ("slerp", "lerp"):
+        raise ValueError(f"interpolate(mode): expected 'slerp' or 'lerp', got {mode!r}")
+    z0, z1 = _latent(z0, "interpolate(z0)"), _latent(z1, "interpolate(z1)")
+    if len(z0) != 1 or len(z1) != 1 or z0.shape != z1.shape:
+        raise ValueError(f"interpolate: expected two single latent vectors of the same length, got "
+                         f"{tuple(z0.shape)} and {tuple(z1.shape)}")
+    t = torch.linspace(0, 1, steps)
+    return (slerp if mode == "slerp" else lerp)(z0, z1, t)
+
+
+def _binary_attribute(attribute: str, judge: nn.Module) -> str:
+    if attribute not in getattr(judge, "heads", {}):
+        raise ValueError(f"unknown attribute {attribute!r}; the judge reads {', '.join(judge.heads)}")
+    return attribute
+
+
+def find_latents(generator: nn.Module, judge: nn.Module, n: int, pool: int = 1000, seed: int = 0,
+                 **wanted: int) -> torch.Tensor:
+    """The first ``n`` of ``pool`` latent vectors (drawn from ``seed``) whose faces ``judge``
+    reads with the ``wanted`` attribute values, e.g. ``glasses=1, hat=0``: ``n×nz``."""
+    n, pool = check_count(n, "find_latents(n)"), check_count(pool, "find_latents(pool)")
+    for name in wanted:
+        _binary_attribute(name, judge)
+    z = sample_z(pool, generator.config.nz, check_seed(seed, "find_latents(seed)"))
+    predicted = judge.predict(generate(generator, z))
+    keep = torch.ones(pool, dtype=torch.bool)
+    for name, value in wanted.items():
+        keep &= predicted[name].cpu() == value
+    if int(keep.sum()) < n:
+        raise ValueError(f"find_latents: only {int(keep.sum())} of {pool} faces show {wanted}; "
+                         f"need {n} (raise pool or lower n)")
+    return z[keep][:n]
+
+
+def attribute_vector(generator: nn.Module, judge: nn.Module, attribute: str, n: int = 3,
+                     pool: int = 1000, seed: int = 0) -> torch.Tensor:
+    """The paper's concept vector: ``mean(z with attribute) - mean(z without)``, length ``nz``.
+
+    Averages ``n`` latent vectors whose faces ``judge`` reads with ``attribute``
+    and ``n`` whose faces it reads without (both from the same ``pool``). The
+    paper uses ``n = 3``; a larger ``n`` averages away everything the chosen
+    faces share by chance.
+    """
+    with_ = find_latents(generator, judge, n, pool, seed, **{attribute: 1})
+    without = find_latents(generator, judge, n, pool, seed, **{attribute: 0})
+    return with_.mean(0) - without.mean(0)
+
+
+def apply(z: torch.Tensor, vector: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Move ``z`` along ``vector``: ``z + strength * vector``."""
+    z = _latent(z, "apply(z)")
+    if vector.shape[-1] != z.shape[-1]:
+        raise ValueError(f"apply: z has length {z.shape[-1]} but the vector {vector.shape[-1]}")
+    return z + float(strength) * vector.reshape(1, -1).to(z)
+
+
+def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """"A - B + C" on latent vectors. Each argument is one ``z`` or a few (``k×nz``),
+    which are averaged first, as the paper does with 3 samples per concept."""
+    a, b, c = (_latent(v, f"arithmetic({name})").mean(0) for v, name in ((a, "a"), (b, "b"), (c, "c")))
+    if not a.shape == b.shape == c.shape:
+        raise ValueError(f"arithmetic: latent lengths differ: {a.shape[0]}, {b.shape[0]}, {c.shape[0]}")
+    return (a - b + c)[None]
+
+
+@torch.no_grad()
+def attribute_transfer(generator: nn.Module, judge: nn.Module, vector: torch.Tensor, attribute: str,
+                       strength: float = 1.0, n: int = 200, seed: int = 1) -> dict[str, float]:
+    """Add ``vector`` to ``n`` generated faces that lack ``attribute``; measure with ``judge``.
+
+    Returns ``{"gained": rate of faces that now show the attribute, "<other>":
+    rate at which each other binary attribute kept its value}``. The faces are
+    drawn from ``seed``; use a seed the vector was not built from.
+    """
+    attribute = _binary_attribute(attribute, judge)
+    n = check_count(n, "attribute_transfer(n)")
+    z = sample_z(20 * n, generator.config.nz, check_seed(seed, "attribute_transfer(seed)"))
+    before = judge.predict(generate(generator, z))
+    lacking = (before[attribute] == 0).nonzero().flatten()[:n]
+    if len(lacking) < n:
+        raise ValueError(f"attribute_transfer: only {len(lacking)} of {len(z)} faces lack {attribute}")
+    after = judge.predict(generate(generator, apply(z[lacking], vector, strength)))
+    result = {"gained": float((after[attribute] == 1).float().mean())}
+    for other in FACE_BINARY:
+        if other != attribute and other in after:
+            result[other] = float((after[other] == before[other][lacking]).float().mean())
+    return result
+
+
+def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor,
+                       k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each query image, the ``k`` pool images closest in pixel space (root mean square).
+
+    Returns ``(indices N×k, distances N×k)``. If generated samples were copies of
+    training images, their nearest training images would be at distance ~0.
+    """
+    queries, pool = check_image(queries, "queries"), check_image(pool, "pool")
+    if queries.shape[1:] != pool.shape[1:]:
+        raise ValueError(f"nearest_neighbours: queries are {tuple(queries.shape[1:])}, "
+                         f"the pool {tuple(pool.shape[1:])}")
+    k = check_count(k, "nearest_neighbours(k)")
+    d = torch.cdist(queries.flatten(1), pool.flatten(1)) / queries[0].numel() ** 0.5
+    dist, idx = d.topk(min(k, len(pool)), dim=1, largest=False)
+    return idx, dist
+
+
+# ----------------------------------------------------------------------------- widgets
+
+def _slider(description: str, value, lo, hi, step):
+    import ipywidgets as W
+
+    cls = W.IntSlider if isinstance(value, int) else W.FloatSlider
+    return cls(value=value, min=lo, max=hi, step=step, description=description, continuous_update=True)
+
+
+def interpolation_widget(generator: nn.Module, seed_a: int = 0, seed_b: int = 1, frames: int = 16,
+                         mode: str = "slerp"):
+    """A slider that walks from the face of ``seed_a`` to the face of ``seed_b``."""
+    from .widgets import image_widget
+
+    nz = generator.config.nz
+    path = interpolate(sample_z(1, nz, seed_a), sample_z(1, nz, seed_b), frames, mode)
+    faces = generate(generator, path)          # all frames at once, so moving the slider only shows one
+    return image_widget(lambda step: faces[step:step + 1],
+                        {"step": _slider(f"{mode} step", 0, 0, frames - 1, 1)},
+                        title=f"From seed {seed_a} to seed {seed_b}")
+
+
+def attribute_widget(generator: nn.Module, vectors: Mapping[str, torch.Tensor], z: torch.Tensor):
+    """One strength slider per attribute vector, acting together on the face of ``z``."""
+    from .widgets import image_widget
+
+    z = _latent(z, "attribute_widget(z)")[:1]
+
+    def render(**strengths):
+        moved = z.clone()
+        for name, s in strengths.items():
+            moved = apply(moved, vectors[name], s)
+        return generate(generator, moved)
+
+    return image_widget(render, {name: _slider(name, 0.0, -2.0, 2.0, 0.1) for name in vectors},
+                        title="Attribute vectors: drag to add (+) or remove (-)")
+
+
+def arithmetic_widget(generator: nn.Module, candidates: Sequence[torch.Tensor] | torch.Tensor,
+                      a: Sequence[int], b: Sequence[int], c: Sequence[int]):
+    """"A - B + C": three dropdown-free index pickers into ``candidates`` (``K×nz``), showing
+    the faces A, B, C (each the mean of its picks) and the result side by side."""
+    from .widgets import image_widget
+
+    candidates = _latent(torch.as_tensor(candidates), "arithmetic_widget(candidates)")
+    k = len(candidates)
+    sliders = {f"{who}{i}": _slider(f"{who.upper()} #{i + 1}", int(pick), 0, k - 1, 1)
+               for who, picks in (("a", a), ("b", b), ("c", c)) for i, pick in enumerate(picks)}
+
+    def render(**picks):
+        groups = [candidates[[v for name, v in picks.items() if name[0] == who]] for who in "abc"]
+        means = torch.cat([g.mean(0, keepdim=True) for g in groups])
+        result = arithmetic(*groups)
+        return generate(generator, torch.cat([means, result]))
+
+    return image_widget(render, sliders,
+                        title="A  -  B  +  C  =  result  (each face: the mean z of its picks)")

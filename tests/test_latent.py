@@ -1,0 +1,121 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib import latent
+from course_lib.dcgan import DCGANConfig
+from course_lib.latent import sample_z
+from course_lib.images import png_bytes
+
+
+class SignGenerator(nn.Module):
+    """A stand-in generator: the image is bright where z[0] > 0 (the "glasses" direction)."""
+
+    def __init__(self, nz=6):
+        super().__init__()
+        self.config = DCGANConfig(image_size=8, nz=nz)
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, z):
+        return torch.tanh(self.scale * z[:, :1, None, None]).expand(-1, 3, 8, 8) * 0.9
+
+
+class BrightnessJudge(nn.Module):
+    """Reads "glasses" from the mean brightness; "smile" from nothing (always 0)."""
+
+    heads = {"glasses": nn.Linear(1, 2), "smile": nn.Linear(1, 2)}
+
+    def predict(self, images):
+        bright = images.mean((1, 2, 3)) > 0
+        return {"glasses": bright.long(), "smile": torch.zeros(len(images), dtype=torch.long)}
+
+
+def test_slerp_keeps_the_radius_and_lerp_cuts_inside():
+    z0, z1 = torch.tensor([3.0, 0.0]), torch.tensor([0.0, 3.0])
+    mid_s, mid_l = latent.slerp(z0, z1, 0.5), latent.lerp(z0, z1, 0.5)
+    assert torch.allclose(mid_s.norm(), torch.tensor(3.0))
+    assert torch.allclose(mid_s, torch.full((1, 2), 3 / math.sqrt(2)))
+    assert mid_l.norm() < 2.2
+    path = latent.interpolate(z0, z1, steps=5)
+    assert path.shape == (5, 2) and torch.allclose(path[0], z0) and torch.allclose(path[-1], z1, atol=1e-6)
+    assert torch.allclose(path.norm(dim=1), torch.full((5,), 3.0))
+    lin = latent.interpolate(z0, z1, steps=3, mode="lerp")
+    assert torch.allclose(lin[1], torch.tensor([1.5, 1.5]))
+
+
+def test_slerp_of_parallel_vectors_falls_back_to_the_line():
+    z = torch.tensor([1.0, 2.0])
+    assert torch.allclose(latent.slerp(z, 2 * z, 0.5), 1.5 * z[None])
+
+
+def test_interpolate_rejects_bad_inputs():
+    z = torch.zeros(4)
+    with pytest.raises(ValueError, match="'slerp' or 'lerp'"):
+        latent.interpolate(z, z, 4, mode="cubic")
+    with pytest.raises(ValueError, match="at least 2"):
+        latent.interpolate(z, z, 1)
+    with pytest.raises(ValueError, match="single latent vectors"):
+        latent.interpolate(torch.zeros(2, 4), z)
+    with pytest.raises(ValueError, match="float tensor"):
+        latent.lerp([0, 1], z, 0.5)
+
+
+def test_apply_and_arithmetic_average_each_concept():
+    a = torch.tensor([[1.0, 0.0], [3.0, 0.0]])         # mean (2, 0)
+    b = torch.tensor([0.0, 1.0])
+    c = torch.tensor([[0.0, 4.0], [0.0, 2.0], [0.0, 0.0]])  # mean (0, 2)
+    assert torch.allclose(latent.arithmetic(a, b, c), torch.tensor([[2.0, 1.0]]))
+    assert torch.allclose(latent.apply(torch.zeros(3, 2), torch.tensor([1.0, -1.0]), 2.0),
+                          torch.tensor([[2.0, -2.0]] * 3))
+    with pytest.raises(ValueError, match="length"):
+        latent.apply(torch.zeros(1, 3), torch.zeros(2))
+    with pytest.raises(ValueError, match="lengths differ"):
+        latent.arithmetic(torch.zeros(2), torch.zeros(3), torch.zeros(2))
+
+
+def test_attribute_vector_finds_the_direction_the_judge_reads():
+    G, judge = SignGenerator(), BrightnessJudge()
+    v = latent.attribute_vector(G, judge, "glasses", n=200, pool=1000)
+    assert v.shape == (6,)
+    assert v[0] > 1.2 and v[1:].abs().max() < 0.4       # mean |z0| of a half-normal is 0.8: v0 ~ 1.6
+    few = latent.attribute_vector(G, judge, "glasses", n=1, pool=1000)
+    assert few[1:].norm() > v[1:].norm()               # one sample per side: noisy in every direction
+    result = latent.attribute_transfer(G, judge, v, "glasses", strength=3.0, n=50)
+    assert result["gained"] > 0.9 and result["smile"] == 1.0
+    assert latent.attribute_transfer(G, judge, v, "glasses", strength=0.0, n=50)["gained"] == 0.0
+    with pytest.raises(ValueError, match="unknown attribute 'wings'"):
+        latent.attribute_vector(G, judge, "wings")
+    with pytest.raises(ValueError, match="need 3"):
+        latent.attribute_vector(G, judge, "smile", n=3, pool=50)
+
+
+def test_nearest_neighbours_finds_copies():
+    pool = torch.rand(10, 3, 8, 8) * 2 - 1
+    idx, dist = latent.nearest_neighbours(pool[[7, 2]], pool, k=2)
+    assert idx[:, 0].tolist() == [7, 2] and torch.allclose(dist[:, 0], torch.zeros(2), atol=1e-5)
+    assert (dist[:, 1] > 0.1).all()
+    with pytest.raises(ValueError, match="queries are"):
+        latent.nearest_neighbours(torch.zeros(1, 3, 4, 4), pool)
+
+
+def test_widgets_redraw_when_driven_from_python():
+    G = SignGenerator()
+    box = latent.interpolation_widget(G, seed_a=0, seed_b=1, frames=6)
+    first = box.image.value
+    box.controls["step"].value = 5
+    assert box.image.value != first
+    z0, z1 = sample_z(1, 6, 0), sample_z(1, 6, 1)
+    assert box.image.value == png_bytes(G(latent.interpolate(z0, z1, 6)[5:6]), scale=3)
+
+    vectors = {"glasses": torch.tensor([5.0, 0, 0, 0, 0, 0])}
+    box = latent.attribute_widget(G, vectors, -torch.ones(6))
+    dark = box.image.value
+    box.controls["glasses"].value = 2.0
+    assert box.image.value != dark
+
+    box = latent.arithmetic_widget(G, sample_z(6, 6, 0), a=[0], b=[1], c=[2])
+    before = box.image.value
+    box.controls["c0"].value = 4
+    assert box.image.value != before
