@@ -60,6 +60,8 @@ lint: install
 bench: install
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_judges.py
+	$(PY) benchmarks/bench_segmenter.py
+	$(PY) benchmarks/bench_glcic.py
 
 clean:
 	rm -rf build test-output .pytest_cache

@@ -40,7 +40,7 @@ def transfer_table(G, judge, n_vector: int) -> None:
     print("| attribute | gained | bar 90% | others unchanged (min) | bar 85% | each other attribute |")
     print("|---|---|---|---|---|---|")
     for name in data.FACE_BINARY:
-        v = attribute_vector(G, judge, name, n=n_vector, pool=4 * n_vector + 1000, seed=VECTOR_SEED)
+        v = attribute_vector(G, judge, name, n=n_vector, pool=25 * n_vector, seed=VECTOR_SEED)
         r = attribute_transfer(G, judge, v, name, strength=1.0, n=200, seed=TRANSFER_SEED)
         others = {k: x for k, x in r.items() if k != "gained"}
         bars = name in ("glasses", "smile", "hat")
@@ -56,7 +56,7 @@ def averaging_table(G, judge) -> None:
     for n in (1, 3, 10, 50, 200):
         gained, kept = [], []
         for draw in range(5):
-            v = attribute_vector(G, judge, "glasses", n=n, pool=4 * n + 1000, seed=100 + draw)
+            v = attribute_vector(G, judge, "glasses", n=n, pool=max(2000, 25 * n), seed=100 + draw)
             r = attribute_transfer(G, judge, v, "glasses", n=200, seed=TRANSFER_SEED)
             gained.append(r.pop("gained"))
             kept.append(min(r.values()))

@@ -10,6 +10,7 @@ One module per paper, shared pieces once:
 - :mod:`course_lib.pretrained`: the shipped checkpoints
 - :mod:`course_lib.widgets`: interactive image widgets
 - :mod:`course_lib.judges`: networks that measure what a model makes
+- :mod:`course_lib.inpainting`: classical hole fillers and the measures that compare fillers
 """
 
 from .runtime import FAST, device, fast_mode, seed_everything, steps

@@ -128,7 +128,7 @@ class DCGANRecipe(Recipe):
     name = "dcgan"
     config_class = DCGANConfig
     presets = {"paper": DCGANConfig(), "course": DCGANConfig(ngf=32, ndf=32)}
-    settings = {"course": TrainSettings(steps=5000, batch_size=64, sample_every=500, save_every=250),
+    settings = {"course": TrainSettings(steps=10000, batch_size=64, sample_every=500, save_every=250),
                 "paper": TrainSettings(steps=20000, batch_size=128, sample_every=1000, save_every=500)}
     accepts = ("faces", "folder")
     export_module = "generator"

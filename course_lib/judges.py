@@ -154,3 +154,142 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
     trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)
+
+
+# ============================================================================= landscapes segmenter
+
+__all__ += ["SegmenterConfig", "LandscapeSegmenter", "SegmenterRecipe", "segmentation_scores"]
+#
+# The judge of the landscapes world: a small U-Net (Ronneberger, Fischer and Brox 2015,
+# "U-Net: Convolutional Networks for Biomedical Image Segmentation") that reads a render
+# back into its label map. The image-completion lecture measures whether a filled hole
+# shows the right classes; the SPADE and GANPaint lectures reuse it.
+
+@dataclasses.dataclass
+class SegmenterConfig:
+    image_size: int = 128
+    width: int = 16          # channels at full resolution; doubled at each of `depth` downsamplings
+    depth: int = 3
+    num_classes: int = 8     # len(course_lib.data.LANDSCAPE_CLASSES)
+    data_size: int = 4_000   # landscapes generated for training (seed 0)
+    crop: int = 64           # train on random crops of this side (0: whole images); 4x cheaper
+    lr: float = 2e-3
+    decay_at: int = 2400     # the learning rate drops tenfold from this step on
+    balance: float = 0.5     # class weights (batch frequency)^-balance, so rare rocks count (0: off)
+
+
+def _unet_block(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+    )
+
+
+class LandscapeSegmenter(nn.Module):
+    """A small U-Net: image ``N×3×H×W`` -> class logits ``N×num_classes×H×W``.
+
+    ``H`` and ``W`` must be multiples of ``2**depth``.
+    """
+
+    def __init__(self, config: SegmenterConfig):
+        super().__init__()
+        self.config = config
+        widths = [config.width * 2 ** i for i in range(config.depth + 1)]   # e.g. 16, 32, 64, 128
+        self.down = nn.ModuleList([_unet_block(3, widths[0])]
+                                  + [_unet_block(widths[i], widths[i + 1]) for i in range(config.depth)])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2)
+                                 for i in reversed(range(config.depth))])
+        self.merge = nn.ModuleList([_unet_block(2 * widths[i], widths[i])
+                                    for i in reversed(range(config.depth))])
+        self.to_logits = nn.Conv2d(widths[0], config.num_classes, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        images = check_image(images, "images")
+        k = 2 ** self.config.depth
+        if images.shape[-2] % k or images.shape[-1] % k:
+            raise ValueError(f"LandscapeSegmenter: image sides must be multiples of {k}, "
+                             f"got {tuple(images.shape[-2:])}")
+        skips, x = [], images
+        for i, block in enumerate(self.down):
+            x = block(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        skips.pop()
+        for up, merge in zip(self.up, self.merge):
+            x = merge(torch.cat([skips.pop(), up(x)], 1))
+        return self.to_logits(x)
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+        """The most likely class of every pixel: ``N×H×W`` int64 (in eval mode)."""
+        images = check_image(images, "images")
+        was_training = self.training
+        self.eval()
+        try:
+            dev = next(self.parameters()).device
+            out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
+                   for i in range(0, len(images), batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(out)
+
+
+def segmentation_scores(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int = 8,
+                        where: torch.Tensor | None = None) -> dict[str, float]:
+    """Pixel accuracy and mean IoU (over the classes present in ``labels`` or ``predicted``).
+
+    ``where`` (``N×H×W`` or a mask ``N×1×H×W``, nonzero = counted) restricts both to some pixels.
+    """
+    from .checks import check_labels
+
+    predicted = check_labels(predicted, "predicted", num_classes)
+    labels = check_labels(labels, "labels", num_classes)
+    if predicted.shape != labels.shape:
+        raise ValueError(f"segmentation_scores: predicted {tuple(predicted.shape)} and labels "
+                         f"{tuple(labels.shape)} differ in shape")
+    keep = torch.ones_like(labels, dtype=torch.bool) if where is None else \
+        (where.reshape(labels.shape) > 0)
+    p, t = predicted[keep], labels[keep]
+    if t.numel() == 0:
+        raise ValueError("segmentation_scores: no pixels selected")
+    confusion = torch.bincount(t * num_classes + p, minlength=num_classes ** 2).view(num_classes, num_classes)
+    inter = confusion.diag().double()
+    union = confusion.sum(0).double() + confusion.sum(1).double() - inter
+    present = union > 0
+    return {"pixel_accuracy": float(inter.sum() / confusion.sum()),
+            "mean_iou": float((inter[present] / union[present]).mean())}
+
+
+class SegmenterRecipe(Recipe):
+    name = "segmenter"
+    config_class = SegmenterConfig
+    presets = {"course": SegmenterConfig()}
+    settings = {"course": TrainSettings(steps=3000, batch_size=16, sample_every=500, save_every=100)}
+    accepts = ("landscapes",)
+
+    def build(self, config):
+        return {"model": LandscapeSegmenter(config)}
+
+    def optimizers(self, modules, config):
+        return {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)}
+
+    def training_step(self, modules, optimizers, batch, step, config):
+        images, labels = batch["image"], batch["labels"]
+        size = images.shape[-1]
+        if 0 < config.crop < size:  # one random window for the whole batch (the step's seeded RNG)
+            top, left = (int(v) for v in torch.randint(size - config.crop + 1, (2,)))
+            images = images[..., top:top + config.crop, left:left + config.crop]
+            labels = labels[..., top:top + config.crop, left:left + config.crop]
+        for group in optimizers["model"].param_groups:
+            group["lr"] = config.lr * (0.1 if step >= config.decay_at else 1.0)
+        logits = modules["model"](images)
+        weight = None
+        if config.balance:
+            share = torch.bincount(labels.flatten(), minlength=config.num_classes).float() / labels.numel()
+            weight = share.clamp_min(1e-3) ** -config.balance
+            weight = weight / (weight * share).sum()        # the average pixel keeps weight 1
+        loss = F.cross_entropy(logits, labels, weight=weight)
+        optimizers["model"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["model"].step()
+        acc = (logits.argmax(1) == labels).float().mean()
+        return {"loss": loss.detach(), "acc": acc}

@@ -32,7 +32,10 @@ __all__ = ["RECIPES", "get_recipe", "main"]
 RECIPES: dict[str, str] = {
     "faces-attributes": "course_lib.judges:FaceAttributesRecipe",
     "dcgan": "course_lib.dcgan:DCGANRecipe",
+    "segmenter": "course_lib.judges:SegmenterRecipe",
+    "glcic": "course_lib.glcic:GLCICRecipe",
     "stylegan": "course_lib.stylegan:StyleGANRecipe",
+    "perceptual": "course_lib.features:FeaturesRecipe",
 }
 
 

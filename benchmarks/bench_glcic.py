@@ -1,0 +1,100 @@
+"""GLCIC against the baselines on held-out landscapes, measured inside the holes.
+
+    python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0]
+
+``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
+rectangular holes covering 10-25% of the image (mask seed 10000). For each method: PSNR
+and SSIM in the holes, the pixel accuracy of ``segmenter-landscapes128`` in the holes
+against the true label map, and the Laplacian (high-frequency) energy in the holes relative
+to the real image. Then the time to complete one 128-px image and to Poisson-blend one,
+and the issue's bars.
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from course_lib import data, pretrained
+from course_lib.glcic import complete, poisson_blend, random_holes
+from course_lib.inpainting import biharmonic_fill, compare_fillers, mean_fill
+
+HELD_OUT_SEED = 10_000  # training uses seed 0
+
+
+def median_ms(fn, repeat: int = 20) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--processes", type=int, default=1, help="for biharmonic inpainting")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads (0: torch's default); 1 on a CPU shared with other jobs")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    images, labels, _ = data.landscapes(args.n, size=128, seed=HELD_OUT_SEED)
+    masks, _ = random_holes(args.n, 128, count=(1, 3), hole_size=(16, 64), coverage=(0.10, 0.25),
+                            generator=torch.Generator().manual_seed(HELD_OUT_SEED))
+    segmenter = pretrained.load("segmenter-landscapes128")
+    mse_net, glcic_net = pretrained.load("glcic-landscapes128-mse"), pretrained.load("glcic-landscapes128")
+    fillers = {
+        "mean fill": mean_fill,
+        "biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=args.processes),
+        "MSE-only network (Tc)": lambda x, m: complete(mse_net, x, m, blend=False),
+        "GLCIC": lambda x, m: complete(glcic_net, x, m, blend=False),
+        "GLCIC + Poisson blending": lambda x, m: complete(glcic_net, x, m, blend=True),
+    }
+    rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
+    cover = masks.mean((1, 2, 3))
+    print(f"{args.n} held-out landscapes at 128 px (seed {HELD_OUT_SEED}), 1-3 holes covering "
+          f"{cover.min():.1%}-{cover.max():.1%} (mean {cover.mean():.1%}); {torch.get_num_threads()} "
+          "torch threads\n")
+    print("| method | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | "
+          "seconds (all images) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows.values():
+        print(f"| {r['method']} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
+              f"{r['hf_ratio']:.2f} | {r['seconds']:.1f} |")
+
+    one, one_mask = images[:1], masks[:1]
+    completed = complete(glcic_net, one, one_mask, blend=False)
+    t_complete = median_ms(lambda: complete(glcic_net, one, one_mask, blend=False))
+    t_blend = median_ms(lambda: poisson_blend(one, completed, one_mask))
+    print(f"\ncomplete one 128-px image (blend=False): {t_complete:.1f} ms median of 20")
+    print(f"Poisson blending of one 128-px image: {t_blend:.1f} ms median of 20")
+
+    bih, full, blend, mse = (rows[k] for k in ("biharmonic (scikit-image)", "GLCIC",
+                                               "GLCIC + Poisson blending", "MSE-only network (Tc)"))
+    bars = [
+        ("GLCIC label accuracy >= biharmonic + 10 points",
+         f"{full['label_acc']:.1%} vs {bih['label_acc']:.1%}", full["label_acc"] >= bih["label_acc"] + 0.10),
+        ("GLCIC + Poisson label accuracy >= biharmonic + 10 points",
+         f"{blend['label_acc']:.1%} vs {bih['label_acc']:.1%}",
+         blend["label_acc"] >= bih["label_acc"] + 0.10),
+        ("GLCIC hole PSNR >= biharmonic - 1 dB", f"{full['psnr']:.2f} vs {bih['psnr']:.2f}",
+         full["psnr"] >= bih["psnr"] - 1),
+        ("GLCIC + Poisson hole PSNR >= biharmonic - 1 dB", f"{blend['psnr']:.2f} vs {bih['psnr']:.2f}",
+         blend["psnr"] >= bih["psnr"] - 1),
+        ("GLCIC keeps >= 70% of the real HF energy", f"{full['hf_ratio']:.2f}", full["hf_ratio"] >= 0.70),
+        ("MSE-only keeps less HF energy than GLCIC", f"{mse['hf_ratio']:.2f} vs {full['hf_ratio']:.2f}",
+         mse["hf_ratio"] < full["hf_ratio"]),
+        ("completion of one image < 50 ms", f"{t_complete:.1f} ms", t_complete < 50),
+        ("Poisson blending < 200 ms", f"{t_blend:.1f} ms", t_blend < 200),
+    ]
+    print("\n| bar | measured | |\n|---|---|---|")
+    for name, measured, ok in bars:
+        print(f"| {name} | {measured} | {'pass' if ok else 'FAIL'} |")
+
+
+if __name__ == "__main__":
+    main()

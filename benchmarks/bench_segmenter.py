@@ -1,0 +1,40 @@
+"""Accuracy of the shipped landscapes segmenter on held-out renders, in every style.
+
+    python benchmarks/bench_segmenter.py [--n 500]
+
+The same ``n`` held-out scenes (seed 10000; training uses seed 0) rendered in each of the
+four styles. Prints a markdown table: style, pixel accuracy, mean IoU, and whether both
+meet the course's bar (95% pixel accuracy and 0.85 mean IoU in every style).
+"""
+
+import argparse
+import time
+
+from course_lib import data, pretrained
+from course_lib.judges import segmentation_scores
+
+HELD_OUT_SEED = 10_000  # training uses seed 0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=500)
+    args = p.parse_args()
+    net = pretrained.load("segmenter-landscapes128")
+    start = time.perf_counter()
+    rows = []
+    for style in data.LANDSCAPE_STYLES:
+        images, labels, _ = data.landscapes(args.n, size=128, seed=HELD_OUT_SEED, style=style)
+        s = segmentation_scores(net.predict(images), labels, num_classes=len(data.LANDSCAPE_CLASSES))
+        rows.append((style, s))
+    print(f"segmenter-landscapes128 on {args.n} held-out scenes per style (seed {HELD_OUT_SEED}), "
+          f"{time.perf_counter() - start:.1f} s\n")
+    print("| style | pixel accuracy | mean IoU | bar (95%, 0.85) |")
+    print("|---|---|---|---|")
+    for style, s in rows:
+        ok = s["pixel_accuracy"] >= 0.95 and s["mean_iou"] >= 0.85
+        print(f"| {style} | {s['pixel_accuracy']:.2%} | {s['mean_iou']:.3f} | {'pass' if ok else 'FAIL'} |")
+
+
+if __name__ == "__main__":
+    main()
