@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_count, check_image, check_seed
+from .inpainting import hole_psnr
 
 __all__ = ["SPACES", "InversionConfig", "Inversion", "spaces_of", "initial_latent", "synthesize",
            "learning_rate", "noise_regularization", "perceptual_distance", "psnr", "invert"]
@@ -141,9 +142,9 @@ def perceptual_distance(features: Features, a: torch.Tensor, b: torch.Tensor) ->
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Peak signal-to-noise ratio in dB per image pair, on the [0, 1] scale: ``N`` values."""
-    mse = (((a - b) / 2) ** 2).flatten(1).mean(1)
-    return 10 * torch.log10(1 / mse.clamp_min(1e-10))
+    """Peak signal-to-noise ratio in dB per image pair, on the [0, 1] scale: ``N`` values
+    (:func:`course_lib.inpainting.hole_psnr` with the whole image as the hole)."""
+    return hole_psnr(a, b, torch.ones_like(a[:, :1]))
 
 
 def _noise_maps(generator: nn.Module, n: int, optimize: bool) -> list[torch.Tensor] | None:
