@@ -115,22 +115,31 @@ def _binary_attribute(attribute: str, judge: nn.Module) -> str:
     return attribute
 
 
+def _judged_pool(generator: nn.Module, judge: nn.Module, pool: int, seed: int):
+    """``pool`` latent vectors drawn from ``seed`` and what ``judge`` reads in their faces."""
+    pool = check_count(pool, "pool")
+    z = sample_z(pool, generator.config.nz, check_seed(seed, "seed"))
+    return z, {k: v.cpu() for k, v in judge.predict(generate(generator, z)).items()}
+
+
+def _select(z: torch.Tensor, predicted: dict, n: int, wanted: dict) -> torch.Tensor:
+    keep = torch.ones(len(z), dtype=torch.bool)
+    for name, value in wanted.items():
+        keep &= predicted[name] == value
+    if int(keep.sum()) < n:
+        raise ValueError(f"find_latents: only {int(keep.sum())} of {len(z)} faces show {wanted}; "
+                         f"need {n} (raise pool or lower n)")
+    return z[keep][:n]
+
+
 def find_latents(generator: nn.Module, judge: nn.Module, n: int, pool: int = 1000, seed: int = 0,
                  **wanted: int) -> torch.Tensor:
     """The first ``n`` of ``pool`` latent vectors (drawn from ``seed``) whose faces ``judge``
     reads with the ``wanted`` attribute values, e.g. ``glasses=1, hat=0``: ``n×nz``."""
-    n, pool = check_count(n, "find_latents(n)"), check_count(pool, "find_latents(pool)")
+    n = check_count(n, "find_latents(n)")
     for name in wanted:
         _binary_attribute(name, judge)
-    z = sample_z(pool, generator.config.nz, check_seed(seed, "find_latents(seed)"))
-    predicted = judge.predict(generate(generator, z))
-    keep = torch.ones(pool, dtype=torch.bool)
-    for name, value in wanted.items():
-        keep &= predicted[name].cpu() == value
-    if int(keep.sum()) < n:
-        raise ValueError(f"find_latents: only {int(keep.sum())} of {pool} faces show {wanted}; "
-                         f"need {n} (raise pool or lower n)")
-    return z[keep][:n]
+    return _select(*_judged_pool(generator, judge, pool, seed), n, wanted)
 
 
 def attribute_vector(generator: nn.Module, judge: nn.Module, attribute: str, n: int = 3,
@@ -138,12 +147,15 @@ def attribute_vector(generator: nn.Module, judge: nn.Module, attribute: str, n: 
     """The paper's concept vector: ``mean(z with attribute) - mean(z without)``, length ``nz``.
 
     Averages ``n`` latent vectors whose faces ``judge`` reads with ``attribute``
-    and ``n`` whose faces it reads without (both from the same ``pool``). The
-    paper uses ``n = 3``; a larger ``n`` averages away everything the chosen
-    faces share by chance.
+    and ``n`` whose faces it reads without (both from the same ``pool``, judged
+    once). The paper uses ``n = 3``; a larger ``n`` averages away everything the
+    chosen faces share by chance.
     """
-    with_ = find_latents(generator, judge, n, pool, seed, **{attribute: 1})
-    without = find_latents(generator, judge, n, pool, seed, **{attribute: 0})
+    n = check_count(n, "attribute_vector(n)")
+    _binary_attribute(attribute, judge)
+    z, predicted = _judged_pool(generator, judge, pool, seed)
+    with_ = _select(z, predicted, n, {attribute: 1})
+    without = _select(z, predicted, n, {attribute: 0})
     return with_.mean(0) - without.mean(0)
 
 
