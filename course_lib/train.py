@@ -35,6 +35,7 @@ RECIPES: dict[str, str] = {
     "segmenter": "course_lib.judges:SegmenterRecipe",
     "glcic": "course_lib.glcic:GLCICRecipe",
     "stylegan": "course_lib.stylegan:StyleGANRecipe",
+    "stylegan-encoder": "course_lib.inversion:EncoderRecipe",
     "perceptual": "course_lib.features:FeaturesRecipe",
 }
 
@@ -67,17 +68,22 @@ def _hardware(dev: torch.device, world: int) -> str:
     return f"{world} × {what}" if world > 1 else what
 
 
-def _reproducing_command(argv: list[str], world: int = 1) -> str:
+def _reproducing_command(argv: list[str], world: int = 1, steps: int | None = None) -> str:
     """The command that reproduces this run: the same arguments without the ones that only say
-    where the result goes or how this particular run was started (an exact resume changes nothing)."""
+    where the result goes or how this particular run was started (an exact resume changes nothing).
+    ``steps``: the step count the run reached, recorded in place of a ``--time-limit``."""
     kept, skip = [], False
     for arg in argv:
         if skip:
             skip = False
-        elif arg == "--publish":
+        elif arg in ("--publish", "--time-limit") or (steps is not None and arg == "--steps"):
             skip = True
-        elif not (arg.startswith("--publish=") or arg in ("--resume", "--force")):
+        elif not (arg.startswith(("--publish=", "--time-limit="))
+                  or (steps is not None and arg.startswith("--steps="))
+                  or arg in ("--resume", "--force")):
             kept.append(arg)
+    if steps is not None:
+        kept += ["--steps", str(steps)]
     launcher = f"torchrun --nproc_per_node {world}" if world > 1 else "python"
     return f"{launcher} -m course_lib.train " + shlex.join(kept)
 
@@ -92,6 +98,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", help="run folder: checkpoints, sample grids, exported weights")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--steps", type=int, help="override the preset's step count")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop after this many seconds of training, save and export; the recorded "
+                        "command then names the steps reached")
     p.add_argument("--batch-size", type=int, help="override the preset's (global) batch size")
     p.add_argument("--data-size", type=int, help="override how many world samples are generated")
     p.add_argument("--seed", type=int, default=0)
@@ -116,6 +125,9 @@ def main(argv=None) -> int:
                          f"not {args.config!r}")
     config = recipe.presets[args.config]
     if args.data_size:
+        if not hasattr(config, "data_size"):
+            raise SystemExit(f"error: model {args.model!r} has no --data-size (its config sets "
+                             "how much of each world it uses)")
         config = dataclasses.replace(config, data_size=args.data_size)
     settings = dataclasses.replace(recipe.settings[args.config], seed=args.seed,
                                    progress=not args.no_progress)
@@ -138,12 +150,15 @@ def main(argv=None) -> int:
         dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     _, world = init_distributed_from_env(dev)
     dataset = recipe.dataset(args.data, config)
-    command = _reproducing_command(sys.argv[1:] if argv is None else list(argv), world)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _reproducing_command(argv, world)
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
                       meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
-    trainer.fit()
+    trainer.fit(time_limit=args.time_limit)
+    if trainer.step < trainer.total_steps:  # stopped by --time-limit: record the steps reached
+        command = trainer.meta["command"] = _reproducing_command(argv, world, steps=trainer.step)
     if trainer.rank == 0:
         path = trainer.export()
         print(f"exported {path} after {trainer.step} steps ({trainer.seconds:.0f} s)")

@@ -270,8 +270,15 @@ class Trainer:
         return _to(default_collate(items), self.device)
 
     # ---- loop
-    def fit(self, stop_after: int | None = None) -> list[dict[str, float]]:
-        """Train up to the configured step count (or ``stop_after`` steps, to pause)."""
+    def fit(self, stop_after: int | None = None,
+            time_limit: float | None = None) -> list[dict[str, float]]:
+        """Train up to the configured step count (or ``stop_after`` steps, to pause).
+
+        ``time_limit`` (seconds of this call) stops early at the first step past it, saving a
+        checkpoint; ``self.step`` then says how far it got."""
+        if time_limit is not None and time_limit <= 0:
+            raise ValueError(f"fit: time_limit must be positive seconds, got {time_limit}")
+        began = time.perf_counter()
         from tqdm.auto import tqdm
 
         ddp = self._wrapped() if self.world > 1 else self.modules
@@ -296,8 +303,15 @@ class Trainer:
                 if not self.settings.progress and self.rank == 0:  # a plain log line instead
                     print(f"step {self.step}/{self.total_steps} {self.seconds:.0f}s "
                           + " ".join(f"{k}={v:.4g}" for k, v in losses.items()), flush=True)
-            if self.step % self.settings.save_every == 0 or self.step == end:
+            out_of_time = time_limit is not None and time.perf_counter() - began > time_limit
+            if time_limit is not None and self.world > 1:  # every rank stops at the same step
+                flag = torch.tensor([float(out_of_time)], device=self.device)
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                out_of_time = bool(flag.item())
+            if self.step % self.settings.save_every == 0 or self.step == end or out_of_time:
                 self.save()
+            if out_of_time:
+                break
         bar.close()
         return self.history
 

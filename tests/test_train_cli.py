@@ -41,6 +41,8 @@ def test_cli_errors(tmp_path, capsys):
         train.main(["faces-attributes", "--data", "faces", "--config", "huge", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="trains on faces, not 'landscapes'"):
         train.main(["faces-attributes", "--data", "landscapes", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="has no --data-size"):
+        train.main(["perceptual", "--data", "worlds", "--data-size", "8", "--out", str(tmp_path)])
     assert train.main(["faces-attributes"]) == 2
     assert train.main(["--list"]) == 0
     assert "faces-attributes" in capsys.readouterr().out
@@ -65,3 +67,19 @@ def test_torchrun_two_processes(tmp_path):
     meta = json.loads((out / "model.json").read_text())
     assert meta["hardware"].startswith("2 × ") and meta["steps"] == 3
     assert meta["command"].startswith("torchrun --nproc_per_node 2 -m course_lib.train faces-attributes")
+
+
+def test_time_limit_stops_saves_and_records_the_steps_reached(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "0")
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
+    out = str(tmp_path / "run")
+    assert train.main(ARGS + ["--out", out, "--steps", "100000", "--time-limit", "1e-9",
+                              "--publish", "judge-timed"]) == 0
+    entry = pretrained.info("judge-timed")
+    assert entry["steps"] == 1  # stopped after the first step, which ran past the limit
+    assert entry["command"] == ("python -m course_lib.train " + " ".join(ARGS) +
+                                f" --out {out} --steps 1")
+    ckpt = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert ckpt["step"] == 1  # a checkpoint to resume from
+    with pytest.raises(ValueError, match="positive"):
+        train.main(ARGS + ["--out", str(tmp_path / "run2"), "--time-limit", "0"])
