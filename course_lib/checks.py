@@ -71,7 +71,7 @@ def check_image(x, name: str = "image", channels: int = 3) -> torch.Tensor:
     if x.shape[0] == 0 or x.shape[2] == 0 or x.shape[3] == 0:
         raise ValueError(f"{name}: expected {what}, got an empty {describe(x)}")
     if x.numel():
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(x.detach().min()), float(x.detach().max())  # no grad warning
         if lo != lo or hi != hi:
             raise ValueError(f"{name}: contains NaN")
         if lo < -1 - _RANGE_SLACK or hi > 1 + _RANGE_SLACK:
@@ -89,7 +89,7 @@ def check_mask(m, name: str = "mask", like: torch.Tensor | None = None) -> torch
     if not m.is_floating_point():
         raise ValueError(f"{name}: expected {what}, got {describe(m)} (use mask.float())")
     if m.numel():
-        lo, hi = float(m.min()), float(m.max())
+        lo, hi = float(m.detach().min()), float(m.detach().max())
         if lo != lo or hi != hi:
             raise ValueError(f"{name}: contains NaN")
         if lo < 0 or hi > 1:

@@ -232,7 +232,8 @@ def grid(images, nrow: int | None = None, titles: Sequence[str] | None = None,
         raise ValueError(f"grid: got {len(titles)} titles for {n} images")
     if row_labels is not None and len(row_labels) != rows:
         raise ValueError(f"grid: got {len(row_labels)} row labels for {rows} rows")
-    fig, axes = plt.subplots(rows, ncol, figsize=(scale * ncol, scale * rows + (0.4 if title else 0)),
+    row_height = scale + (0.25 if titles is not None else 0.0)   # room for panel titles above each row
+    fig, axes = plt.subplots(rows, ncol, figsize=(scale * ncol, row_height * rows + (0.4 if title else 0)),
                              squeeze=False)
     arrs = to_numpy(torch.stack(ims))
     for k, ax in enumerate(axes.flat):

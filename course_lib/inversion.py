@@ -17,6 +17,15 @@ Symbols -> code: ``x`` -> ``target``; ``G(latent)`` -> :func:`synthesize`; the s
 ``L_percept`` -> ``features`` (a callable giving a list of feature maps, see
 :func:`perceptual_distance`); ``R`` -> :func:`noise_regularization`; the learning-rate ramp ->
 :func:`learning_rate`. The DCGAN has only ``z``; a StyleGAN (:mod:`course_lib.stylegan`) has all three.
+
+Encoders and hybrid inversion. Zhu et al. 2016 (Sec. 3.1) compare three ways to invert: optimise,
+train an encoder ``P`` that maps an image to its code in one pass, or both, the "hybrid" method:
+start the optimisation at ``P(x)``. The encoder is fast but approximate, optimisation exact but
+slow and dependent on where it starts. Here the encoder (:class:`Encoder`, trained by
+:class:`EncoderRecipe` as ``stylegan-encoder``) writes W+ codes as offsets from ``w̄``, as pSp does
+(Richardson et al. 2021, "Encoding in Style"), and :func:`hybrid_invert` starts :func:`invert` there.
+Symbols -> code: ``P`` / ``E`` -> ``encoder``; ``P(x)`` -> :func:`encode`; the encoder's training
+loss ``||E(G(w+)) - w+||² + ||G(E(x)) - x||²`` -> :meth:`EncoderRecipe.training_step`.
 """
 
 from __future__ import annotations
@@ -29,11 +38,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_count, check_image, check_seed
+from .checks import check_count, check_image, check_seed, describe
+from .dcgan import down_block
 from .inpainting import hole_psnr
+from .latent import _z_dim
+from .stylegan import _resolutions, channels_at
+from .trainer import Recipe, TrainSettings
 
 __all__ = ["SPACES", "InversionConfig", "Inversion", "spaces_of", "initial_latent", "synthesize",
-           "learning_rate", "noise_regularization", "perceptual_distance", "psnr", "invert"]
+           "learning_rate", "noise_regularization", "perceptual_distance", "psnr", "invert",
+           "EncoderConfig", "Encoder", "encode", "hybrid_invert", "EncoderRecipe"]
 
 SPACES = ("z", "w", "w+")
 Features = Callable[[torch.Tensor], Sequence[torch.Tensor]]
@@ -79,11 +93,6 @@ def _check_space(generator: nn.Module, space: str) -> str:
         raise ValueError(f"invert: space {space!r} is not one of {spaces_of(generator)} for a "
                          f"{type(generator).__name__}")
     return space
-
-
-def _z_dim(generator: nn.Module) -> int:
-    config = generator.config
-    return getattr(config, "z_dim", getattr(config, "nz", None))
 
 
 def initial_latent(generator: nn.Module, space: str, n: int = 1, seed: int = 0) -> torch.Tensor:
@@ -225,3 +234,197 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
             p.requires_grad_(flag)
         generator.train(was_training)
     return best
+
+
+# ----------------------------------------------------------------------------- the encoder
+
+@dataclasses.dataclass
+class EncoderConfig:
+    """An encoder for one generator: its image size and its W+ shape (``num_ws × w_dim``)."""
+
+    generator: str = "stylegan-faces64"    # the shipped StyleGAN it inverts (loaded to train)
+    image_size: int = 64
+    num_ws: int = 10                       # the generator's num_ws and w_dim
+    w_dim: int = 128
+    channel_base: int = 1024               # channels at resolution r: min(channel_base // r, channel_max)
+    channel_max: int = 64
+    hidden: int = 256                      # the one vector that all layers' offsets are read from
+    latent_weight: float = 1.0             # ||E(x) - w+||², generated images only
+    pixel_weight: float = 5.0              # ||G(E(x)) - x||², generated and real images
+    perceptual: str = "perceptual-worlds64"   # a shipped feature network; the term is off without it
+    perceptual_weight: float = 0.1
+    real_fraction: float = 0.5             # share of each batch taken from the world (image loss only)
+    style_mixing: float = 0.5              # probability that a batch's W+ codes mix two w's
+    truncation: float = 1.0                # psi of the sampled w (1: the whole of W)
+    lr: float = 1e-3
+    data_size: int = 10_000                # real faces generated for training (seed 0)
+
+
+class Encoder(nn.Module):
+    """Image ``N×3×S×S`` in [-1, 1] -> ``w_plus`` ``N×num_ws×w_dim``.
+
+    Strided 4×4 convolutions halve the image down to 4×4 (DCGAN's :func:`~course_lib.dcgan.down_block`,
+    without batch norm so that training and evaluation agree); a linear layer reads one feature
+    vector from the 4×4 map, and a last linear layer maps it to an *offset* for every layer's ``w``.
+    The code is ``w̄ + offset`` (pSp, Richardson et al. 2021, Sec. 3: "we add the average style
+    vector"): the last layer starts at zero, so an untrained encoder answers the mean face, where
+    optimisation-based inversion starts too (:func:`initial_latent`).
+    """
+
+    def __init__(self, config: EncoderConfig, mean_w: torch.Tensor | None = None):
+        super().__init__()
+        self.config = config
+        res = _resolutions(config)[::-1]                     # S, S/2, ..., 4
+        self.from_rgb = nn.Sequential(nn.Conv2d(3, channels_at(config, res[0]), 3, padding=1),
+                                      nn.LeakyReLU(0.2, inplace=True))
+        self.blocks = nn.Sequential(*[down_block(channels_at(config, r), channels_at(config, r // 2),
+                                                 norm=False) for r in res[:-1]])
+        self.to_vector = nn.Sequential(nn.Flatten(), nn.Linear(channels_at(config, 4) * 16, config.hidden),
+                                       nn.LeakyReLU(0.2, inplace=True))
+        self.to_offsets = nn.Linear(config.hidden, config.num_ws * config.w_dim)
+        nn.init.zeros_(self.to_offsets.weight)
+        nn.init.zeros_(self.to_offsets.bias)
+        if mean_w is None:
+            mean_w = torch.zeros(1, config.w_dim)
+        if not isinstance(mean_w, torch.Tensor) or tuple(mean_w.shape) != (1, config.w_dim):
+            raise ValueError(f"Encoder: expected mean_w of shape 1×{config.w_dim} (G.mean_w()), "
+                             f"got {describe(mean_w)}")
+        self.register_buffer("mean_w", mean_w.detach().float().clone())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        s = self.config.image_size
+        images = check_image(images, "Encoder(images)")
+        if tuple(images.shape[2:]) != (s, s):
+            raise ValueError(f"Encoder: expected images N×3×{s}×{s} in [-1, 1], got {describe(images)}")
+        offsets = self.to_offsets(self.to_vector(self.blocks(self.from_rgb(images))))
+        return self.mean_w[:, None, :] + offsets.view(len(images), self.config.num_ws, self.config.w_dim)
+
+
+def _check_pair(generator: nn.Module, encoder: nn.Module, who: str) -> None:
+    """Raise unless ``encoder`` writes the W+ codes that ``generator`` reads."""
+    if not isinstance(encoder, Encoder):
+        raise ValueError(f"{who}: expected an inversion.Encoder, got {type(encoder).__name__}")
+    if "w+" not in spaces_of(generator):
+        raise ValueError(f"{who}: the encoder writes W+ codes; a {type(generator).__name__} has no W+")
+    c, g = encoder.config, generator.config
+    if (c.num_ws, c.w_dim, c.image_size) != (generator.num_ws, g.w_dim, g.image_size):
+        raise ValueError(f"{who}: the encoder writes {c.num_ws}×{c.w_dim} codes for {c.image_size} px "
+                         f"images; the generator reads {generator.num_ws}×{g.w_dim} and makes "
+                         f"{g.image_size} px")
+
+
+@torch.no_grad()
+def encode(encoder: Encoder, images: torch.Tensor) -> torch.Tensor:
+    """``E(images)``: the encoder's W+ codes, in eval mode, on the encoder's device."""
+    if not isinstance(encoder, Encoder):
+        raise ValueError(f"encode: expected an inversion.Encoder, got {type(encoder).__name__}")
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        return encoder(images.to(encoder.mean_w.device))
+    finally:
+        encoder.train(was_training)
+
+
+def hybrid_invert(generator: nn.Module, encoder: Encoder, target: torch.Tensor,
+                  config: InversionConfig | None = None, features: Features | None = None,
+                  callback: Callable[[int, torch.Tensor], None] | None = None) -> Inversion:
+    """Hybrid inversion (Zhu et al. 2016, Sec. 3.1): the encoder's guess ``E(x)``, then
+    :func:`invert` in W+ starting from it. The encoder lands near the answer in one pass; the
+    optimisation then needs far fewer steps than from the mean face."""
+    config = config or InversionConfig(space="w+")
+    if config.space != "w+":
+        raise ValueError(f"hybrid_invert: the encoder gives W+ codes; use InversionConfig(space='w+'), "
+                         f"not {config.space!r}")
+    _check_pair(generator, encoder, "hybrid_invert")
+    target = check_image(target, "hybrid_invert(target)")
+    return invert(generator, target, config, features=features, init=encode(encoder, target),
+                  callback=callback)
+
+
+class EncoderRecipe(Recipe):
+    """Train an :class:`Encoder` for a shipped, frozen StyleGAN.
+
+    Each step samples ``z -> w`` (style-mixed, so the W+ codes vary across layers), makes
+    ``x = G(w+)`` and trains ``E`` on ``latent_weight ||E(x) - w+||² + pixel_weight ||G(E(x)) - x||²``
+    (the latent term as in Perarnau et al. 2016's IcGAN encoder, the image term as Zhu et al.
+    2016's), plus a perceptual term when the feature network ``config.perceptual`` is shipped.
+    A ``real_fraction`` of the batch is real faces from the world, which have no ``w+``: only
+    the image terms see them.
+    """
+
+    name = "stylegan-encoder"
+    config_class = EncoderConfig
+    perceptual_net = None                 # the perceptual feature network, when shipped (see build)
+    presets = {
+        "course": EncoderConfig(),
+        # a 1024 px StyleGAN's 18×512 codes, the encoder widened to match (buildable; not trained here)
+        "paper": EncoderConfig(generator="stylegan-ffhq1024", image_size=1024, num_ws=18, w_dim=512,
+                               channel_base=16384, channel_max=512, hidden=512),
+    }
+    # course: about 0.2 s a step of batch 32 on one CPU thread, so 9,000 steps in about 30 minutes
+    settings = {"course": TrainSettings(steps=9_000, batch_size=32, sample_every=1000, save_every=500),
+                "paper": TrainSettings(steps=200_000, batch_size=16, sample_every=5000, save_every=2500)}
+    accepts = ("faces", "folder")
+    export_module = "encoder"
+
+    def build(self, config):
+        from . import pretrained
+
+        generator = pretrained.load(config.generator).requires_grad_(False).eval()
+        encoder = Encoder(config, mean_w=generator.mean_w().cpu())
+        _check_pair(generator, encoder, f"stylegan-encoder ({config.generator})")
+        self.perceptual_net = None        # frozen, so kept out of the modules and their checkpoints
+        if config.perceptual_weight > 0 and config.perceptual in pretrained.available():
+            self.perceptual_net = pretrained.load(config.perceptual).requires_grad_(False).eval()
+        return {"encoder": encoder, "generator": generator}
+
+    def build_export(self, config):
+        return Encoder(config)
+
+    def optimizers(self, modules, config):
+        return {"encoder": torch.optim.Adam(modules["encoder"].parameters(), lr=config.lr)}
+
+    @staticmethod
+    @torch.no_grad()
+    def sample_w_plus(generator: nn.Module, n: int, config: EncoderConfig, device) -> torch.Tensor:
+        """``n`` W+ codes: ``w = f(z)``, truncated by ``config.truncation``, and with probability
+        ``config.style_mixing`` switched to a second ``w`` at a random layer."""
+        z_dim = _z_dim(generator)
+        w = generator.truncate(generator.mapping(torch.randn(n, z_dim, device=device)), config.truncation)
+        if float(torch.rand(())) >= config.style_mixing:
+            return generator.broadcast(w).clone()
+        w_mix = generator.truncate(generator.mapping(torch.randn(n, z_dim, device=device)), config.truncation)
+        return generator.mix(w, w_mix, int(torch.randint(1, generator.num_ws, ())))
+
+    def training_step(self, modules, optimizers, batch, step, config):
+        E, G = modules["encoder"], modules["generator"]
+        real = check_image(batch["image"], "training batch")
+        n_real = min(len(real) - 1, round(config.real_fraction * len(real)))
+        w_plus = self.sample_w_plus(G, len(real) - n_real, config, real.device)
+        with torch.no_grad():
+            images = torch.cat([synthesize(G, w_plus, "w+"), real[:n_real]])
+        codes = E(images)
+        latent = F.mse_loss(codes[:len(w_plus)], w_plus)
+        reconstruction = synthesize(G, codes, "w+")
+        pixel = F.mse_loss(reconstruction, images)
+        loss = config.latent_weight * latent + config.pixel_weight * pixel
+        losses = {"latent": latent.detach(), "pixel": pixel.detach()}
+        if self.perceptual_net is not None:
+            self.perceptual_net.to(real.device)
+            percept = perceptual_distance(self.perceptual_net, reconstruction, images).mean()
+            loss = loss + config.perceptual_weight * percept
+            losses["perceptual"] = percept.detach()
+        optimizers["encoder"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["encoder"].step()
+        return {"loss": loss.detach(), **losses}
+
+    def samples(self, modules, config, batch):
+        """Rows: 8 generated faces, their reconstructions, 8 real faces, their reconstructions."""
+        E, G = modules["encoder"], modules["generator"]
+        w_plus = G.broadcast(G.mapping(torch.randn(8, _z_dim(G), generator=torch.Generator().manual_seed(0))
+                                       .to(batch["image"].device)))
+        fake, real = synthesize(G, w_plus, "w+"), batch["image"][:8]
+        rows = [x for target in (fake, real) for x in (target, synthesize(G, E(target), "w+"))]
+        return torch.cat(rows)

@@ -15,6 +15,12 @@ The DCGAN paper shows that a trained generator's ``z`` space is organised:
 Symbols -> code: ``z`` -> ``z`` (``N×nz``), ``G`` -> ``generator``, the
 attribute vector ``v = mean(z | a) - mean(z | not a)`` -> :func:`attribute_vector`,
 ``z + s v`` -> :func:`apply` with ``strength=s``.
+
+A StyleGAN (:mod:`course_lib.stylegan`) is edited in its intermediate space ``W``, which
+Karras et al. 2019 (Sec. 4) find less entangled than ``Z``: with ``space="w"``,
+:func:`find_latents` and :func:`attribute_vector` return ``w = f(z)`` instead of ``z``, and
+:func:`apply` moves a ``w`` or a whole W+ code (``N×num_ws×w_dim``, e.g. an inverted real
+face, :mod:`course_lib.inversion`) along such a vector, every layer alike.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Mapping, Sequence
 import torch
 from torch import nn
 
-from .checks import check_count, check_image, check_seed
+from .checks import check_count, check_image, check_seed, describe
 from .data import FACE_BINARY
 
 __all__ = ["sample_z", "generate", "lerp", "slerp", "interpolate", "find_latents", "attribute_vector",
@@ -55,14 +61,23 @@ def generate(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, **kwa
     return check_image(torch.cat(out), "generated images")
 
 
-def _latent(z: torch.Tensor, who: str) -> torch.Tensor:
+def _latent(z: torch.Tensor, who: str, plus: bool = False) -> torch.Tensor:
+    """``z`` as a batch ``N×nz``; with ``plus``, a W+ code ``N×num_ws×w_dim`` is also accepted."""
     if not isinstance(z, torch.Tensor) or not z.is_floating_point():
         raise ValueError(f"{who}: expected a float tensor of latent vectors, got {type(z).__name__}")
     if z.ndim == 1:
         z = z[None]
-    if z.ndim != 2:
-        raise ValueError(f"{who}: expected a latent vector (nz) or a batch (N×nz), got {tuple(z.shape)}")
+    if z.ndim != 2 and not (plus and z.ndim == 3):
+        also = " or a W+ code (N×num_ws×w_dim)" if plus else ""
+        raise ValueError(f"{who}: expected a latent vector (nz) or a batch (N×nz){also}, "
+                         f"got {tuple(z.shape)}")
     return z
+
+
+def _z_dim(generator: nn.Module) -> int:
+    """The length of ``z``: ``nz`` for the DCGAN, ``z_dim`` for a StyleGAN."""
+    config = generator.config
+    return getattr(config, "z_dim", getattr(config, "nz", None))
 
 
 def _fractions(t, like: torch.Tensor) -> torch.Tensor:
@@ -115,11 +130,29 @@ def _binary_attribute(attribute: str, judge: nn.Module) -> str:
     return attribute
 
 
-def _judged_pool(generator: nn.Module, judge: nn.Module, pool: int, seed: int):
-    """``pool`` latent vectors drawn from ``seed`` and what ``judge`` reads in their faces."""
+def _check_space(generator: nn.Module, space: str, who: str) -> str:
+    from .inversion import spaces_of
+
+    if space not in ("z", "w") or space not in spaces_of(generator):
+        raise ValueError(f"{who}: space must be 'z', or 'w' for a StyleGAN; got {space!r} for a "
+                         f"{type(generator).__name__}")
+    return space
+
+
+@torch.no_grad()
+def _to_space(generator: nn.Module, z: torch.Tensor, space: str) -> torch.Tensor:
+    """``z`` itself, or (``space="w"``) the StyleGAN's ``w = f(z)``, on the CPU."""
+    if space == "z":
+        return z
+    return generator.mapping(z.to(next(generator.parameters()).device)).float().cpu()
+
+
+def _judged_pool(generator: nn.Module, judge: nn.Module, pool: int, seed: int, space: str = "z"):
+    """``pool`` latent vectors drawn from ``seed`` (in ``space``) and what ``judge`` reads in their faces."""
     pool = check_count(pool, "pool")
-    z = sample_z(pool, generator.config.nz, check_seed(seed, "seed"))
-    return z, {k: v.cpu() for k, v in judge.predict(generate(generator, z)).items()}
+    z = sample_z(pool, _z_dim(generator), check_seed(seed, "seed"))
+    predicted = {k: v.cpu() for k, v in judge.predict(generate(generator, z)).items()}
+    return _to_space(generator, z, space), predicted
 
 
 def _select(z: torch.Tensor, predicted: dict, n: int, wanted: dict) -> torch.Tensor:
@@ -133,38 +166,48 @@ def _select(z: torch.Tensor, predicted: dict, n: int, wanted: dict) -> torch.Ten
 
 
 def find_latents(generator: nn.Module, judge: nn.Module, n: int, pool: int = 1000, seed: int = 0,
-                 **wanted: int) -> torch.Tensor:
+                 space: str = "z", **wanted: int) -> torch.Tensor:
     """The first ``n`` of ``pool`` latent vectors (drawn from ``seed``) whose faces ``judge``
-    reads with the ``wanted`` attribute values, e.g. ``glasses=1, hat=0``: ``n×nz``."""
+    reads with the ``wanted`` attribute values, e.g. ``glasses=1, hat=0``: ``n×nz``, or with
+    ``space="w"`` (a StyleGAN) their ``w``, ``n×w_dim``."""
     n = check_count(n, "find_latents(n)")
+    _check_space(generator, space, "find_latents")
     for name in wanted:
         _binary_attribute(name, judge)
-    return _select(*_judged_pool(generator, judge, pool, seed), n, wanted)
+    return _select(*_judged_pool(generator, judge, pool, seed, space), n, wanted)
 
 
 def attribute_vector(generator: nn.Module, judge: nn.Module, attribute: str, n: int = 3,
-                     pool: int = 1000, seed: int = 0) -> torch.Tensor:
+                     pool: int = 1000, seed: int = 0, space: str = "z") -> torch.Tensor:
     """The paper's concept vector: ``mean(z with attribute) - mean(z without)``, length ``nz``.
 
     Averages ``n`` latent vectors whose faces ``judge`` reads with ``attribute``
     and ``n`` whose faces it reads without (both from the same ``pool``, judged
     once). The paper uses ``n = 3``; a larger ``n`` averages away everything the
-    chosen faces share by chance.
+    chosen faces share by chance. With ``space="w"`` (a StyleGAN) the means are of
+    ``w = f(z)``: a vector of length ``w_dim`` that :func:`apply` adds to a ``w`` or W+ code.
     """
     n = check_count(n, "attribute_vector(n)")
+    _check_space(generator, space, "attribute_vector")
     _binary_attribute(attribute, judge)
-    z, predicted = _judged_pool(generator, judge, pool, seed)
+    z, predicted = _judged_pool(generator, judge, pool, seed, space)
     with_ = _select(z, predicted, n, {attribute: 1})
     without = _select(z, predicted, n, {attribute: 0})
     return with_.mean(0) - without.mean(0)
 
 
 def apply(z: torch.Tensor, vector: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
-    """Move ``z`` along ``vector``: ``z + strength * vector``."""
-    z = _latent(z, "apply(z)")
+    """Move ``z`` along ``vector``: ``z + strength * vector``.
+
+    ``z`` is ``nz``, ``N×nz``, or a W+ code ``N×num_ws×w_dim``, which a W vector (``w_dim``)
+    moves at every layer alike.
+    """
+    z = _latent(z, "apply(z)", plus=True)
+    if not isinstance(vector, torch.Tensor) or vector.ndim == 0 or vector.numel() != vector.shape[-1]:
+        raise ValueError(f"apply: expected one vector of length {z.shape[-1]}, got {describe(vector)}")
     if vector.shape[-1] != z.shape[-1]:
         raise ValueError(f"apply: z has length {z.shape[-1]} but the vector {vector.shape[-1]}")
-    return z + float(strength) * vector.reshape(1, -1).to(z)
+    return z + float(strength) * vector.reshape(-1).to(z)
 
 
 def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -187,7 +230,7 @@ def attribute_transfer(generator: nn.Module, judge: nn.Module, vector: torch.Ten
     """
     attribute = _binary_attribute(attribute, judge)
     n = check_count(n, "attribute_transfer(n)")
-    z = sample_z(20 * n, generator.config.nz, check_seed(seed, "attribute_transfer(seed)"))
+    z = sample_z(20 * n, _z_dim(generator), check_seed(seed, "attribute_transfer(seed)"))
     before = judge.predict(generate(generator, z))
     lacking = (before[attribute] == 0).nonzero().flatten()[:n]
     if len(lacking) < n:

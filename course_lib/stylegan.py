@@ -17,6 +17,9 @@ What is implemented:
   skip generator, no progressive growing);
 - style mixing regularisation (:meth:`Generator.mix`, used in :meth:`StyleGANRecipe.training_step`),
   the truncation trick (:meth:`Generator.truncate`, around :meth:`Generator.mean_w`);
+- editing embedded W+ codes as Image2StyleGAN does (Abdal et al. 2019, Sec. 6): :func:`morph`,
+  style transfer by :meth:`Generator.mix` of two codes, :func:`expression_transfer`, and
+  :func:`distance_from_w`, how far a code lies from the codes the mapping network produces;
 - a residual discriminator with minibatch standard deviation, the non-saturating logistic loss
   and lazy R1 (every ``r1_every`` steps, StyleGAN 2 Sec. 3.1); an exponential moving average of the
   generator (``generator_ema``) is what ships. Not implemented: path-length regularisation,
@@ -64,7 +67,8 @@ from .trainer import Recipe, TrainSettings
 
 __all__ = ["StyleGANConfig", "EqualLinear", "EqualConv2d", "ModulatedConv2d", "NoiseInjection",
            "StyledConv", "ToRGB", "MappingNetwork", "SynthesisNetwork", "Generator",
-           "Discriminator", "StyleGANRecipe", "channels_at"]
+           "Discriminator", "StyleGANRecipe", "channels_at", "morph", "expression_transfer",
+           "distance_from_w"]
 
 NOISE_MODES = ("random", "const", "none")
 #: feature maps are kept channels-last: at these small widths the CPU convolutions run 2-4× faster
@@ -415,6 +419,67 @@ class Generator(nn.Module):
             w_plus = self.mix(w, self.truncate(self.mapping(mix_z), truncation),
                               self.num_ws if crossover is None else crossover)
         return self.synthesis(w_plus, noise_mode=noise_mode)
+
+
+# ----------------------------------------------------------------------------- editing W+ codes
+
+def _check_codes(generator: Generator, codes: dict[str, torch.Tensor], who: str) -> list[torch.Tensor]:
+    """Each code as ``N×num_ws×w_dim`` (a ``w`` is broadcast, a single code repeated N times)."""
+    out = [generator._plus(c, f"{who}({name})") for name, c in codes.items()]
+    sizes = {c.shape[0] for c in out} - {1}
+    if len(sizes) > 1:
+        raise ValueError(f"{who}: the codes need the same N (or 1), got "
+                         + ", ".join(f"{name} {describe(c)}" for name, c in codes.items()))
+    n = sizes.pop() if sizes else 1
+    return [c.expand(n, -1, -1) for c in out]
+
+
+def morph(generator: Generator, w_a: torch.Tensor, w_b: torch.Tensor, t: float) -> torch.Tensor:
+    """Image2StyleGAN's morphing (Abdal et al. 2019, Sec. 6.1): the straight line
+    ``(1 - t) w_a + t w_b`` between two codes, at every layer (``latent.lerp`` on W+ codes)."""
+    from .latent import lerp
+
+    a, b = _check_codes(generator, {"w_a": w_a, "w_b": w_b}, "morph")
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise ValueError(f"morph: t must be a number (0: w_a, 1: w_b), got {t!r}")
+    return lerp(a.flatten(1), b.flatten(1), t).view_as(a)
+
+
+def expression_transfer(generator: Generator, w_plus: torch.Tensor, neutral: torch.Tensor,
+                        expressive: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Image2StyleGAN's expression transfer (Sec. 6.3): ``w_plus + strength (expressive - neutral)``.
+
+    ``expressive`` and ``neutral`` are the embeddings of two images of one face that differ in the
+    expression (smiling, not smiling); their W+ difference, one vector *per layer*, is added to a
+    third embedding. (:func:`course_lib.latent.apply` adds one W vector to every layer alike.)
+    """
+    code, a, b = _check_codes(generator, {"w_plus": w_plus, "neutral": neutral,
+                                          "expressive": expressive}, "expression_transfer")
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
+        raise ValueError(f"expression_transfer: strength must be a number, got {strength!r}")
+    return code + float(strength) * (b - a)
+
+
+@torch.no_grad()
+def distance_from_w(generator: Generator, w_plus: torch.Tensor, n: int = 4096,
+                    seed: int = 0) -> dict[str, torch.Tensor]:
+    """How far a W+ code lies from the codes the mapping network produces, per image (``N``).
+
+    - ``"to_mean"``: the mean over layers of ``|w_i - w̄|``, divided by the typical ``|f(z) - w̄|``
+      of ``n`` sampled ``w`` (about 1 for a sampled face, 0 for the mean face);
+    - ``"spread"``: the mean over layers of ``|w_i - mean_i w_i|`` on the same scale: 0 for a code in
+      W (every layer the same ``w``), large when the layers disagree as no generated face does.
+
+    An inversion in W+ can fit an image with codes far from both; edits learned on W (attribute
+    vectors, morphs) then act on a part of the space the generator was never trained on.
+    """
+    code = generator._plus(w_plus, "distance_from_w")
+    mean = generator.mean_w(n, seed).to(code)
+    z = torch.randn(n, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
+    typical = (generator.mapping(z.to(code.device)) - mean).norm(dim=1).mean()
+    to_mean = (code - mean[:, None]).norm(dim=2).mean(1) / typical
+    spread = (code - code.mean(1, keepdim=True)).norm(dim=2).mean(1) / typical
+    return {"to_mean": to_mean, "spread": spread}
 
 
 # ----------------------------------------------------------------------------- the discriminator

@@ -59,7 +59,8 @@ DEMO = nbformat.v4.new_notebook(
 
 def _notebooks():
     found = [pytest.param("demo", id="widget-demo")]
-    for pattern in ("00_*.ipynb", "01_*.ipynb"):  # lecture 00, and lecture 01 once it exists
+    # lectures 00-03 (02: the descent slider, 03: the morphing slider)
+    for pattern in ("00_*.ipynb", "01_*.ipynb", "02_*.ipynb", "03_*.ipynb"):
         for path in sorted((ROOT / "lectures").glob(pattern)):
             found.append(pytest.param(str(path.relative_to(ROOT)), id=path.stem))
     return found

@@ -76,3 +76,13 @@ def test_good_inputs_pass_unchanged():
     y = torch.zeros(2, 8, 8, dtype=torch.int64)
     assert check_labels(y, num_classes=1) is y
     assert runtime.steps(np.int64(5)) in (2, 5)  # NumPy integers are integers too
+
+
+def test_checking_a_tensor_that_needs_grad_gives_no_warning():
+    import warnings
+
+    x = (torch.rand(2, 3, 8, 8) * 2 - 1).requires_grad_()
+    m = torch.zeros(2, 1, 8, 8, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # e.g. "Converting a tensor with requires_grad=True"
+        assert check_image(x * 1) is not None and check_mask(m * 1) is not None

@@ -69,3 +69,14 @@ def test_figures_have_titles():
     assert [ax.get_title() for ax in fig.axes[:3]] == ["a", "b", "c"]
     fig2 = I.show([torch.zeros(1, 3, 8, 8), torch.zeros(3, 8, 8)], titles=["before", "after"])
     assert len([ax for ax in fig2.axes if ax.get_title()]) == 2
+
+
+def test_panel_titles_get_room_above_each_row():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    plain = I.grid(torch.zeros(4, 3, 8, 8), nrow=2)
+    titled = I.grid(torch.zeros(4, 3, 8, 8), nrow=2, titles=list("abcd"))
+    assert titled.get_figheight() > plain.get_figheight()      # so a title does not cover the row above
+    plt.close("all")

@@ -1,12 +1,23 @@
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from course_lib import inversion
+from course_lib import inversion, pretrained
 from course_lib.dcgan import DCGANConfig, Generator as DCGANGenerator
-from course_lib.inversion import InversionConfig, invert
+from course_lib.features import FeaturesConfig, PerceptualFeatures
+from course_lib.inversion import (Encoder, EncoderConfig, EncoderRecipe, InversionConfig, encode,
+                                  hybrid_invert, invert, synthesize)
 from course_lib.latent import sample_z
 from course_lib.stylegan import Generator as StyleGenerator, StyleGANConfig
+from course_lib.train import get_recipe
+from course_lib.trainer import Trainer, TrainSettings
+
+#: an encoder for tiny_stylegan(): 16 px, 6 layers of w_dim 8, no perceptual network
+TINY_ENCODER = EncoderConfig(generator="tiny-stylegan", image_size=16, num_ws=6, w_dim=8, channel_base=64,
+                             channel_max=16, hidden=32, perceptual="", real_fraction=0.25, lr=3e-3)
 
 
 def tiny_dcgan():
@@ -103,3 +114,105 @@ def test_bad_inputs():
         invert(G, torch.zeros(1, 3, 16, 16), InversionConfig(space="z", optimize_noise=True))
     with pytest.raises(ValueError):
         invert(G, torch.zeros(3, 16, 16), InversionConfig(space="z"))
+
+
+# ----------------------------------------------------------------------------- encoder, hybrid inversion
+
+def generated(G, n=4, seed=5):
+    """Faces of G with the constant noise that inversion uses: (images, their w_plus)."""
+    with torch.no_grad():
+        w_plus = G.broadcast(G.mapping(sample_z(n, G.config.z_dim, seed=seed)))
+        return synthesize(G, w_plus, "w+"), w_plus
+
+
+def test_untrained_encoder_answers_the_mean_w():
+    G = tiny_stylegan()
+    E = Encoder(TINY_ENCODER, mean_w=G.mean_w())
+    codes = E(torch.rand(3, 3, 16, 16) * 2 - 1)
+    assert codes.shape == (3, 6, 8)
+    assert torch.allclose(codes, G.broadcast(G.mean_w()).expand(3, -1, -1))
+    assert torch.equal(E.state_dict()["mean_w"], G.mean_w())        # exported with the weights
+    assert torch.equal(Encoder(TINY_ENCODER).mean_w, torch.zeros(1, 8))
+    assert 1e5 < sum(p.numel() for p in Encoder(EncoderConfig()).parameters()) < 1e6   # the course size
+    assert Encoder(EncoderRecipe.presets["paper"]).to_offsets.out_features == 18 * 512
+    assert isinstance(get_recipe("stylegan-encoder"), EncoderRecipe)
+
+
+def test_encoder_and_hybrid_invert_reject_bad_inputs():
+    G = tiny_stylegan()
+    E = Encoder(TINY_ENCODER, mean_w=G.mean_w())
+    with pytest.raises(ValueError, match="expected images N×3×16×16"):
+        E(torch.zeros(1, 3, 32, 32))
+    with pytest.raises(ValueError, match="N×3×H×W"):
+        E(torch.zeros(3, 16, 16))
+    with pytest.raises(ValueError, match="mean_w of shape 1×8"):
+        Encoder(TINY_ENCODER, mean_w=torch.zeros(8))
+    target = torch.zeros(1, 3, 16, 16)
+    with pytest.raises(ValueError, match="space='w\\+'"):
+        hybrid_invert(G, E, target, InversionConfig(space="w"))
+    with pytest.raises(ValueError, match="writes 6×4 codes .* reads 6×8"):
+        hybrid_invert(G, Encoder(dataclasses.replace(TINY_ENCODER, w_dim=4)), target)
+    with pytest.raises(ValueError, match="has no W\\+"):
+        hybrid_invert(tiny_dcgan(), E, target)
+    with pytest.raises(ValueError, match="expected an inversion.Encoder"):
+        hybrid_invert(G, nn.Identity(), target)
+    with pytest.raises(ValueError, match="expected an inversion.Encoder"):
+        encode(nn.Identity(), target)
+
+
+def held_out_loss(E, G):
+    """The recipe's latent + pixel loss on 16 fixed generated faces."""
+    torch.manual_seed(123)
+    w_plus = EncoderRecipe.sample_w_plus(G, 16, TINY_ENCODER, "cpu")
+    with torch.no_grad():
+        x = synthesize(G, w_plus, "w+")
+        codes = encode(E, x)
+        return float(F.mse_loss(codes, w_plus) + F.mse_loss(synthesize(G, codes, "w+"), x))
+
+
+def test_recipe_trains_the_encoder_of_a_frozen_generator(monkeypatch):
+    G = tiny_stylegan()
+    frozen = {k: v.clone() for k, v in G.state_dict().items()}
+    feature_net = PerceptualFeatures(FeaturesConfig(widths=(4, 8)))
+    shipped = {"tiny-stylegan": G, "tiny-features": feature_net}
+    monkeypatch.setattr(pretrained, "load", lambda name, *args, **kwargs: shipped[name])
+    monkeypatch.setattr(pretrained, "available", lambda *args, **kwargs: sorted(shipped))
+    monkeypatch.setenv("COURSE_FAST", "0")
+    data = [{"image": torch.rand(3, 16, 16) * 2 - 1} for _ in range(16)]
+    recipe = EncoderRecipe()
+    trainer = Trainer(recipe, TINY_ENCODER, data, TrainSettings(steps=40, batch_size=8, sample_every=40,
+                                                                save_every=1000, progress=False))
+    E = trainer.modules["encoder"]
+    before = held_out_loss(E, G)
+    history = trainer.fit()
+    assert set(history[0]) == {"loss", "latent", "pixel"}      # TINY_ENCODER names no feature network
+    assert held_out_loss(E, G) < 0.7 * before
+    assert recipe.export(trainer.modules) is E and not any(p.requires_grad for p in G.parameters())
+    assert all(torch.equal(v, frozen[k]) for k, v in G.state_dict().items())
+    recipe.build_export(TINY_ENCODER).load_state_dict(E.state_dict())     # what pretrained.load does
+    with torch.no_grad():
+        grid = recipe.samples(trainer.modules, TINY_ENCODER, trainer.batch_for(0))
+    assert grid.shape == (32, 3, 16, 16)
+
+    with_features = dataclasses.replace(TINY_ENCODER, perceptual="tiny-features")
+    trainer = Trainer(EncoderRecipe(), with_features, data,
+                      TrainSettings(steps=1, batch_size=8, sample_every=40, save_every=1000, progress=False))
+    assert trainer.fit()[0]["perceptual"] > 0
+
+
+def test_hybrid_invert_starts_at_the_encoders_code_and_improves_it():
+    G = tiny_stylegan()
+    E = Encoder(TINY_ENCODER, mean_w=G.mean_w()).train()
+    torch.manual_seed(1)
+    nn.init.normal_(E.to_offsets.weight, std=0.3)            # a guess that is not the mean face
+    target, _ = generated(G, n=2, seed=7)
+    guess = synthesize(G, encode(E, target), "w+")
+    start = float(inversion.psnr(guess, target).mean())
+    seen = []
+    config = InversionConfig(space="w+", steps=40, lr=0.05)
+    result = hybrid_invert(G, E, target, config, callback=lambda step, image: seen.append(step))
+    assert result.history[0]["psnr"] == pytest.approx(start, abs=1e-4)
+    assert result.psnr > start + 1 and seen == list(range(40))
+    assert result.latent.shape == (2, 6, 8) and E.training               # encode left E as it was
+    from_mean = invert(G, target, config).history[0]["psnr"]
+    assert from_mean != pytest.approx(start, abs=0.1)                   # the encoder's start is not the mean

@@ -8,6 +8,7 @@ from course_lib import latent
 from course_lib.dcgan import DCGANConfig
 from course_lib.latent import sample_z
 from course_lib.images import png_bytes
+from course_lib.stylegan import Generator as StyleGenerator, StyleGANConfig
 
 
 class SignGenerator(nn.Module):
@@ -119,3 +120,40 @@ def test_widgets_redraw_when_driven_from_python():
     before = box.image.value
     box.controls["c0"].value = 4
     assert box.image.value != before
+
+
+def tiny_stylegan():
+    torch.manual_seed(0)
+    config = StyleGANConfig(image_size=8, z_dim=8, w_dim=6, mapping_layers=2, channel_base=64, channel_max=8)
+    return StyleGenerator(config).eval()
+
+
+def test_attribute_vectors_in_w_edit_w_plus_codes():
+    G, judge = tiny_stylegan(), BrightnessJudge()
+    bright = latent.find_latents(G, judge, 5, pool=400, glasses=1)
+    bright_w = latent.find_latents(G, judge, 5, pool=400, space="w", glasses=1)
+    assert bright.shape == (5, 8) and bright_w.shape == (5, 6)
+    with torch.no_grad():
+        assert torch.allclose(bright_w, G.mapping(bright))             # the same faces, their w
+        dark_w = G.mapping(latent.find_latents(G, judge, 5, pool=400, glasses=0))
+    v = latent.attribute_vector(G, judge, "glasses", n=5, pool=400, space="w")
+    assert v.shape == (6,) and torch.allclose(v, bright_w.mean(0) - dark_w.mean(0), atol=1e-6)
+
+    w_plus = torch.randn(3, G.num_ws, 6)
+    moved = latent.apply(w_plus, v, 2.0)
+    assert moved.shape == w_plus.shape and torch.allclose(moved - w_plus, (2.0 * v).expand(3, G.num_ws, 6))
+    with torch.no_grad():                                              # the edit does what the judge reads
+        mean = G.broadcast(G.mean_w())
+        assert G.synthesis(latent.apply(mean, v, 3.0), noise_mode="const").mean() \
+            > G.synthesis(mean, noise_mode="const").mean()
+
+    with pytest.raises(ValueError, match="space must be 'z', or 'w' for a StyleGAN"):
+        latent.attribute_vector(SignGenerator(), judge, "glasses", space="w")
+    with pytest.raises(ValueError, match="space must be"):
+        latent.find_latents(G, judge, 1, space="w+", glasses=1)
+    with pytest.raises(ValueError, match="one vector"):
+        latent.apply(w_plus, torch.zeros(2, 6))
+    with pytest.raises(ValueError, match="W\\+ code"):
+        latent.apply(torch.zeros(1, 2, 3, 6), v)
+    with pytest.raises(ValueError, match="length 6 but the vector 4"):
+        latent.apply(w_plus, torch.zeros(4))

@@ -235,3 +235,40 @@ def test_clear_errors():
             Generator(dataclasses.replace(TINY, image_size=size))
     with pytest.raises(ValueError, match=r"N×3×16×16"):
         Discriminator(TINY)(torch.zeros(2, 3, 32, 32))
+
+
+def test_morph_expression_transfer_and_distance_from_w():
+    from course_lib.stylegan import distance_from_w, expression_transfer, morph
+
+    G = tiny_generator()
+    w_a, w_b = G.mapping(sample_z(2, 8, seed=1)), G.mapping(sample_z(2, 8, seed=2))
+    a, b = G.broadcast(w_a), G.mix(w_a, w_b, 2)
+    assert torch.equal(morph(G, a, b, 0.0), a) and torch.allclose(morph(G, a, b, 1.0), b)
+    half = morph(G, a, b, 0.5)
+    assert half.shape == (2, G.num_ws, 8) and torch.allclose(half, (a + b) / 2)
+    assert torch.allclose(morph(G, w_a, w_b, 0.25), G.broadcast(0.75 * w_a + 0.25 * w_b))   # w broadcast
+
+    face = G.broadcast(G.mapping(sample_z(2, 8, seed=3)))
+    moved = expression_transfer(G, face, a, b, 2.0)
+    assert torch.allclose(moved, face + 2 * (b - a))
+    assert torch.equal(expression_transfer(G, face, a, b, 0.0), face)
+    assert torch.allclose(expression_transfer(G, face, a, a), face)
+
+    d = distance_from_w(G, torch.cat([G.broadcast(G.mean_w()), a, b]))
+    assert d["to_mean"].shape == (5,) and d["to_mean"][0] < 1e-5
+    assert torch.allclose(d["spread"][:3], torch.zeros(3), atol=1e-5)      # codes in W: all layers equal
+    assert (d["spread"][3:] > 0.1).all()                                   # two w's in one code
+    sampled = distance_from_w(G, G.mapping(sample_z(500, 8, seed=7)))["to_mean"].mean()
+    assert 0.9 < sampled < 1.1                                             # a sampled w: about 1
+    far = distance_from_w(G, a + 10 * (a - G.mean_w()[:, None]))["to_mean"]
+    assert (far > 5).all()
+
+    one = morph(G, a[:1], b, 0.5)                                          # one code against N
+    assert one.shape == (2, G.num_ws, 8) and torch.allclose(one, (a[:1] + b) / 2)
+    assert torch.allclose(expression_transfer(G, face, a[:1], b[:1]), face + b[:1] - a[:1])
+    with pytest.raises(ValueError, match="same N"):
+        morph(G, a, w_b[:1].expand(3, -1), 0.5)
+    with pytest.raises(ValueError, match="t must be a number"):
+        morph(G, a, b, "half")
+    with pytest.raises(ValueError, match="expected w of shape"):
+        expression_transfer(G, face, a, torch.zeros(2, 3))
