@@ -34,28 +34,14 @@ from pathlib import Path
 import torch
 
 from course_lib import data, pretrained
-from course_lib.inversion import InversionConfig, hybrid_invert, invert, psnr
+from course_lib.inversion import PRESETS, InversionConfig, hybrid_invert, invert, psnr
 from course_lib.stylegan import distance_from_w
 
 HELD_OUT_SEED = 10_000   # faces that neither the generator nor the encoder trained on (seed 0)
 ENCODER = "stylegan-faces64-encoder"
 
-#: The preset this benchmark measures (lecture 03 uses the same numbers). Why these values
-#: (measured on 6-8 held-out faces while tuning):
-#: - lr 0.1: Adam's steps are per coordinate, and w spreads about 0.6 per coordinate in
-#:   stylegan-faces64; 0.03 and 0.01 were slower (W+, MSE, 200 steps: 22.0, 21.6, 20.3 dB for
-#:   0.1, 0.03, 0.01), 0.3 no better (500 steps: 23.3 dB);
-#: - 500 steps: W+ gains about 1 dB from 500 to 1000 steps (MSE only: 24.2 dB at 1000), while a
-#:   step with the perceptual term costs about 2.5× one without; 1000 steps would not fit the
-#:   30 s bar for one image or the 20 minutes of this benchmark on a CPU;
-#: - perceptual weight 0.001: the perceptual term of perceptual-worlds64 is about 100× the pixel
-#:   MSE; at weight 1 it overrides the pixels (W+ 15 dB after 300 steps, 20 dB at 0.01), at 0.001
-#:   it is about a tenth of the loss and steers the search without fighting the pixels;
-#: - noise maps fixed: this generator's noise strengths B are about 0.03 at 64 px and under 0.003
-#:   elsewhere; with StyleGAN 2's regulariser (weight 1e5, or 1e3, 1e4) optimising them changed
-#:   nothing (23.4-23.8 dB). Without the regulariser the maps copy the image's detail (31.3 dB
-#:   on 6 faces, MSE only, 500 steps, lr 0.2; ``--noise-row`` measures it here).
-PRESET = InversionConfig(space="w+", steps=500, lr=0.1, perceptual_weight=0.001)
+#: The preset this benchmark measures (lecture 03 uses it too); inversion.PRESETS says why.
+PRESET = PRESETS["stylegan-faces64"]
 
 
 def _bar(ok: bool) -> str:
@@ -84,14 +70,16 @@ def reconstruction_tables(G, features, sets: dict, config: InversionConfig, nois
             print(f"  ({name}, {space}: {time.perf_counter() - start:.0f} s)", flush=True)
     print(f"\n### Reconstruction: median PSNR (dB) after {config.steps} steps "
           f"(lr {config.lr}, perceptual weight {config.perceptual_weight}, noise maps fixed)\n")
-    print("| targets | Z | W | W+ | W+ > W > Z | W+ >= 28 dB | for reference: W+ and free noise maps |")
-    print("|---|---|---|---|---|---|---|")
+    extra = " for reference: W+ and free noise maps |" if noise_row else ""
+    print("| targets | Z | W | W+ | W+ > W > Z | W+ >= 28 dB |" + extra)
+    print("|---|---|---|---|---|---|" + ("---|" if noise_row else ""))
     for i, name in enumerate(sets):
         med = {s: float(runs[name, s][1].median()) for s in ("z", "w", "w+")}
         order = _bar(med["w+"] > med["w"] > med["z"])
         floor = _bar(med["w+"] >= 28) if i == 0 else "—"
-        ref = f"{runs[name, NOISE_ROW][1].median():.2f}" if (name, NOISE_ROW) in runs else "—"
-        print(f"| {name} | {med['z']:.2f} | {med['w']:.2f} | {med['w+']:.2f} | {order} | {floor} | {ref} |")
+        ref = (f" {runs[name, NOISE_ROW][1].median():.2f} |" if (name, NOISE_ROW) in runs else " — |") \
+            if noise_row else ""
+        print(f"| {name} | {med['z']:.2f} | {med['w']:.2f} | {med['w+']:.2f} | {order} | {floor} |" + ref)
     if noise_row:
         print("\nThe last column optimises the per-layer noise maps too, without StyleGAN 2's noise "
               "regulariser: the maps then carry the image's detail themselves (what the regulariser "

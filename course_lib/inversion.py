@@ -45,7 +45,7 @@ from .latent import _z_dim
 from .stylegan import _resolutions, channels_at
 from .trainer import Recipe, TrainSettings
 
-__all__ = ["SPACES", "InversionConfig", "Inversion", "spaces_of", "initial_latent", "synthesize",
+__all__ = ["SPACES", "InversionConfig", "PRESETS", "Inversion", "spaces_of", "initial_latent", "synthesize",
            "learning_rate", "noise_regularization", "perceptual_distance", "psnr", "invert",
            "EncoderConfig", "Encoder", "encode", "hybrid_invert", "EncoderRecipe"]
 
@@ -67,6 +67,28 @@ class InversionConfig:
     restarts: int = 1            # independent starts; the best final loss wins (Z has local minima)
     seed: int = 0
 
+
+
+#: Tuned settings per shipped generator (``dataclasses.replace`` them to change one field).
+#: ``stylegan-faces64`` (benchmarks/bench_inversion.py and lecture 03 measure these), chosen on
+#: 6-8 held-out faces:
+#:
+#: - lr 0.1: Adam's steps are per coordinate, and w spreads about 0.6 per coordinate there;
+#:   0.03 and 0.01 were slower (W+, MSE, 200 steps: 22.0, 21.6, 20.3 dB for 0.1, 0.03, 0.01),
+#:   0.3 no better (500 steps: 23.3 dB);
+#: - 500 steps: W+ gains about 1 dB from 500 to 1000 steps, while a step with the perceptual
+#:   term costs about 2.5x one without;
+#: - perceptual weight 0.001: the distance of ``perceptual-worlds64`` is about 100x the pixel
+#:   MSE; at weight 1 it overrides the pixels (W+ 15 dB after 300 steps, 20 dB at 0.01);
+#: - noise maps fixed: with StyleGAN 2's regulariser optimising them changed nothing
+#:   (23.4-23.8 dB); without it the maps copy the image's detail, which is not an embedding.
+#:
+#: ``dcgan-faces64`` (lecture 02): Z only, lr 0.05 (at 0.1 the codes drift off the |z| shell,
+#: which spoils edits), the same perceptual weight.
+PRESETS = {
+    "stylegan-faces64": InversionConfig(space="w+", steps=500, lr=0.1, perceptual_weight=0.001),
+    "dcgan-faces64": InversionConfig(space="z", steps=500, lr=0.05, perceptual_weight=0.001),
+}
 
 @dataclasses.dataclass
 class Inversion:
