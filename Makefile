@@ -61,6 +61,8 @@ bench: install
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_judges.py
 	$(PY) benchmarks/bench_segmenter.py
+	$(PY) benchmarks/bench_dcgan.py
+	$(PY) benchmarks/bench_inversion.py
 	$(PY) benchmarks/bench_glcic.py
 
 clean:
