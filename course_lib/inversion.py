@@ -42,7 +42,7 @@ from .checks import check_count, check_image, check_seed, describe
 from .dcgan import down_block
 from .inpainting import hole_psnr
 from .latent import _z_dim
-from .stylegan import _resolutions, channels_at
+from .stylegan import resolutions, channels_at
 from .trainer import Recipe, TrainSettings
 
 __all__ = ["SPACES", "InversionConfig", "PRESETS", "Inversion", "spaces_of", "initial_latent", "synthesize",
@@ -187,6 +187,11 @@ def _noise_maps(generator: nn.Module, n: int, optimize: bool) -> list[torch.Tens
     return [m.requires_grad_(optimize) for m in maps]
 
 
+def _remember(features: Features, target: torch.Tensor, target_features) -> Features:
+    """``features``, except that it returns ``target_features`` for ``target`` itself."""
+    return lambda images: target_features if images is target else features(images)
+
+
 def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig | None = None,
            features: Features | None = None, init: torch.Tensor | None = None,
            callback: Callable[[int, torch.Tensor], None] | None = None) -> Inversion:
@@ -209,6 +214,10 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
     generator.eval()
     for p in frozen:
         p.requires_grad_(False)
+    if features is not None and config.perceptual_weight > 0:
+        with torch.no_grad():  # the target's features do not change: compute them once
+            target_features = list(features(target))
+        features = _remember(features, target, target_features)
     best = None
     try:
         for restart in range(check_count(config.restarts, "InversionConfig.restarts")):
@@ -296,7 +305,7 @@ class Encoder(nn.Module):
     def __init__(self, config: EncoderConfig, mean_w: torch.Tensor | None = None):
         super().__init__()
         self.config = config
-        res = _resolutions(config)[::-1]                     # S, S/2, ..., 4
+        res = resolutions(config)[::-1]                     # S, S/2, ..., 4
         self.from_rgb = nn.Sequential(nn.Conv2d(3, channels_at(config, res[0]), 3, padding=1),
                                       nn.LeakyReLU(0.2, inplace=True))
         self.blocks = nn.Sequential(*[down_block(channels_at(config, r), channels_at(config, r // 2),

@@ -67,7 +67,7 @@ from .trainer import Recipe, TrainSettings
 
 __all__ = ["StyleGANConfig", "EqualLinear", "EqualConv2d", "ModulatedConv2d", "NoiseInjection",
            "StyledConv", "ToRGB", "MappingNetwork", "SynthesisNetwork", "Generator",
-           "Discriminator", "StyleGANRecipe", "channels_at", "morph", "expression_transfer",
+           "Discriminator", "StyleGANRecipe", "channels_at", "resolutions", "morph", "expression_transfer",
            "distance_from_w"]
 
 NOISE_MODES = ("random", "const", "none")
@@ -109,7 +109,8 @@ def channels_at(config: StyleGANConfig, resolution: int) -> int:
     return max(1, min(config.channel_base // resolution, config.channel_max))
 
 
-def _resolutions(config: StyleGANConfig) -> list[int]:
+def resolutions(config: StyleGANConfig) -> list[int]:
+    """The synthesis network's resolutions, 4, 8, ..., image_size (the encoder mirrors them)."""
     return [2 ** k for k in range(2, _log2_size(config.image_size) + 1)]
 
 
@@ -276,7 +277,7 @@ class SynthesisNetwork(nn.Module):
     def __init__(self, config: StyleGANConfig):
         super().__init__()
         self.config = config
-        res = _resolutions(config)
+        res = resolutions(config)
         self.const = nn.Parameter(torch.randn(1, channels_at(config, 4), 4, 4))
         self.blocks = nn.ModuleList(
             SynthesisBlock(channels_at(config, max(4, r // 2)), channels_at(config, r), config.w_dim, r, i)
@@ -524,7 +525,7 @@ class Discriminator(nn.Module):
     def __init__(self, config: StyleGANConfig):
         super().__init__()
         self.config = config
-        res = _resolutions(config)[::-1]                       # S, S/2, ..., 4
+        res = resolutions(config)[::-1]                       # S, S/2, ..., 4
         self.from_rgb = EqualConv2d(3, channels_at(config, res[0]), 1)
         self.blocks = nn.Sequential(*[DiscriminatorBlock(channels_at(config, r), channels_at(config, r // 2))
                                       for r in res[:-1]])

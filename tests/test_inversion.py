@@ -100,6 +100,13 @@ def test_perceptual_term_uses_the_features():
     target = torch.zeros(1, 3, 16, 16)
     result = invert(G, target, InversionConfig(space="z", steps=3, mse_weight=0.0), features=features)
     assert calls and result.history[0]["perceptual"] > 0 and result.history[0]["mse"] > 0
+    assert len(calls) == 1 + 3  # the target's features once, then G(z)'s at each step
+    # the remembered target features give the same loss as recomputing them
+    still = invert(G, target, InversionConfig(space="z", steps=1, lr=0.0), features=features)
+    with torch.no_grad():
+        image = inversion.synthesize(G, still.latent, "z")
+        expected = float(inversion.perceptual_distance(features, image, target).mean())
+    assert still.history[0]["perceptual"] == pytest.approx(expected, rel=1e-6)
     d = inversion.perceptual_distance(features, torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4))
     assert torch.allclose(d, torch.full((2,), 2.0))
 
