@@ -29,7 +29,7 @@ from course_lib.judges import attribute_rates, frechet_distance, judge_features
 from course_lib.latent import (attribute_transfer, attribute_vector, attribute_widget, generate,
                                interpolation_widget, sample_z)
 
-HELD_OUT_SEED = 10_000   # real faces the judge and the GAN never trained on
+HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 VECTOR_SEED = 0          # latent samples the attribute vectors are built from
 TRANSFER_SEED = 1        # other latent samples the vectors are applied to
 FIDELITY_SEED = 2

@@ -37,7 +37,7 @@ from course_lib import data, pretrained
 from course_lib.inversion import PRESETS, InversionConfig, hybrid_invert, invert, psnr
 from course_lib.stylegan import distance_from_w
 
-HELD_OUT_SEED = 10_000   # faces that neither the generator nor the encoder trained on (seed 0)
+HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 ENCODER = "stylegan-faces64-encoder"
 
 #: The preset this benchmark measures (lecture 03 uses it too); inversion.PRESETS says why.

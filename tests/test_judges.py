@@ -3,7 +3,7 @@ import torch
 
 from course_lib import data, pretrained
 
-HELD_OUT_SEED = 10_000  # the judge trained on seed 0
+HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 
 
 def test_shipped_judge_reads_held_out_faces():

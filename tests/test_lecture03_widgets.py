@@ -18,7 +18,7 @@ from course_lib.widgets import mixing_widget, morph_widget, transfer_widget
 @pytest.fixture(scope="module")
 def embedded():
     G = pretrained.load("stylegan-faces64")
-    faces, _ = data.faces(3, seed=10_000)
+    faces, _ = data.faces(3, seed=data.HELD_OUT_SEED)
     codes = invert(G, faces, InversionConfig(space="w+", steps=15, lr=0.1, perceptual_weight=0)).latent
     return G, codes
 
