@@ -41,7 +41,7 @@ from torch import nn
 from .checks import check_count, check_image, check_seed, describe
 from .dcgan import down_block
 from .inpainting import hole_psnr
-from .latent import _z_dim
+from .latent import _z_dim, sample_z
 from .stylegan import resolutions, channels_at
 from .trainer import Recipe, TrainSettings
 
@@ -122,7 +122,7 @@ def initial_latent(generator: nn.Module, space: str, n: int = 1, seed: int = 0) 
     _check_space(generator, space)
     n, seed = check_count(n, "initial_latent(n)"), check_seed(seed, "initial_latent(seed)")
     if space == "z":
-        return torch.randn(n, _z_dim(generator), generator=torch.Generator().manual_seed(seed))
+        return sample_z(n, _z_dim(generator), seed)
     w = generator.mean_w().cpu().expand(n, -1).clone()
     return w if space == "w" else generator.broadcast(w).clone()
 
@@ -454,8 +454,7 @@ class EncoderRecipe(Recipe):
     def samples(self, modules, config, batch):
         """Rows: 8 generated faces, their reconstructions, 8 real faces, their reconstructions."""
         E, G = modules["encoder"], modules["generator"]
-        w_plus = G.broadcast(G.mapping(torch.randn(8, _z_dim(G), generator=torch.Generator().manual_seed(0))
-                                       .to(batch["image"].device)))
+        w_plus = G.broadcast(G.sample_w(8, seed=0))
         fake, real = synthesize(G, w_plus, "w+"), batch["image"][:8]
         rows = [x for target in (fake, real) for x in (target, synthesize(G, E(target), "w+"))]
         return torch.cat(rows)

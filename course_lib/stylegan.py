@@ -383,6 +383,12 @@ class Generator(nn.Module):
         return torch.where(take_a, a, b)
 
     @torch.no_grad()
+    def sample_w(self, n: int, seed: int = 0) -> torch.Tensor:
+        """``w = f(z)`` for ``n`` seeded ``z`` (:func:`course_lib.latent.sample_z`): ``n×w_dim``,
+        on the generator's device."""
+        z = sample_z(n, self.config.z_dim, seed)
+        return self.mapping(z.to(next(self.mapping.parameters()).device))
+
     def mean_w(self, n: int = 4096, seed: int = 0) -> torch.Tensor:
         """``w̄``, the average ``w`` of ``n`` seeded ``z`` (``1×w_dim``), cached until the mapping changes."""
         n, seed = check_count(n, "mean_w(n)"), check_seed(seed, "mean_w(seed)")
@@ -392,8 +398,7 @@ class Generator(nn.Module):
         key = (n, seed)
         hit = self._mean_w_cache.get(key)
         if hit is None or hit[0] != stamp:
-            z = torch.randn(n, self.config.z_dim, generator=torch.Generator().manual_seed(seed))
-            w = self.mapping(z.to(params[0].device)).mean(dim=0, keepdim=True)
+            w = self.sample_w(n, seed).mean(dim=0, keepdim=True)
             self._mean_w_cache[key] = hit = (stamp, w)
         return hit[1].clone()
 
@@ -475,9 +480,9 @@ def distance_from_w(generator: Generator, w_plus: torch.Tensor, n: int = 4096,
     vectors, morphs) then act on a part of the space the generator was never trained on.
     """
     code = generator._plus(w_plus, "distance_from_w")
-    mean = generator.mean_w(n, seed).to(code)
-    z = torch.randn(n, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
-    typical = (generator.mapping(z.to(code.device)) - mean).norm(dim=1).mean()
+    w = generator.sample_w(n, seed).to(code)
+    mean = w.mean(dim=0, keepdim=True)            # generator.mean_w(n, seed), without mapping twice
+    typical = (w - mean).norm(dim=1).mean()
     to_mean = (code - mean[:, None]).norm(dim=2).mean(1) / typical
     spread = (code - code.mean(1, keepdim=True)).norm(dim=2).mean(1) / typical
     return {"to_mean": to_mean, "spread": spread}

@@ -89,6 +89,9 @@ def test_mean_w_is_cached_until_the_mapping_changes():
     G = tiny_generator()
     first = G.mean_w()
     assert torch.equal(G.mean_w(), first) and len(G._mean_w_cache) == 1
+    # the mean of the same seeded w's that sample_w gives
+    assert torch.allclose(first, G.sample_w(4096, seed=0).mean(0, keepdim=True))
+    assert not torch.allclose(G.sample_w(2, seed=0), G.sample_w(2, seed=1))
     with torch.no_grad():
         G.mapping.layers[0].bias.add_(1.0)
     assert not torch.allclose(G.mean_w(), first)
