@@ -6,7 +6,10 @@ Prints markdown tables:
 
 1. attribute transfer: add the attribute vector (strength 1) to 200 generated
    faces that lack the attribute; how often the judge then sees it, and how
-   often every other binary attribute keeps its value (bars: 90% and 85%);
+   often every other binary attribute keeps its value (bars: 90% and 85%), beside the
+   ceiling a perfectly linear generator would reach (``latent.transfer_ceiling``) at this
+   generator's prevalence of the attribute and at the real faces' prevalence + 10 points
+   (the most the fidelity bar allows);
 2. why the paper averages: the same, with vectors built from n = 1, 3, 10, ... faces;
 3. sample fidelity: the judge's attribute rates on 1,000 generated vs 1,000
    held-out real faces (bar: within 10 points), and the Fréchet distance in the
@@ -27,6 +30,7 @@ from course_lib import data, pretrained
 from course_lib.dcgan import Generator
 from course_lib.judges import attribute_rates, frechet_distance, judge_features
 from course_lib.latent import (attribute_transfer, attribute_vector, attribute_widget, generate,
+                               transfer_ceiling,
                                interpolation_widget, sample_z)
 
 HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
@@ -35,16 +39,32 @@ TRANSFER_SEED = 1        # other latent samples the vectors are applied to
 FIDELITY_SEED = 2
 
 
-def transfer_table(G, judge, n_vector: int) -> None:
+def faces_and_rates(G, judge) -> dict:
+    """1,000 held-out real and 1,000 generated faces, and the judge's attribute rates on each."""
+    real, _ = data.faces(1000, seed=HELD_OUT_SEED)
+    fake = generate(G, sample_z(1000, G.config.nz, FIDELITY_SEED))
+    return {"real": real, "fake": fake, "rates_real": attribute_rates(judge, real),
+            "rates_fake": attribute_rates(judge, fake)}
+
+
+def transfer_table(G, judge, n_vector: int, faces: dict) -> None:
+    rates_real, rates_fake = faces["rates_real"], faces["rates_fake"]
     print(f"\n### Attribute transfer (strength 1, vectors from {n_vector} faces per side, 200 faces)\n")
-    print("| attribute | gained | bar 90% | others unchanged (min) | bar 85% | each other attribute |")
-    print("|---|---|---|---|---|---|")
+    print("Ceilings: `latent.transfer_ceiling(p)`, what the mean-difference vector gains when the "
+          "attribute is a half-space of z, at the generated prevalence p, and at the real "
+          "prevalence + 10 points (the highest p the fidelity bar allows).\n")
+    print("| attribute | gained | bar 90% | ceiling at generated p | ceiling at real p + 10 | "
+          "others unchanged (min) | bar 85% | each other attribute |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in data.FACE_BINARY:
+        p_fake, p_real = float(rates_fake[name][1]), float(rates_real[name][1])
+        ceilings = (f"{transfer_ceiling(p_fake):.1%} (p {p_fake:.0%}) | "
+                    f"{transfer_ceiling(min(p_real + 0.10, 0.999)):.1%} (p {p_real + 0.10:.0%})")
         v = attribute_vector(G, judge, name, n=n_vector, pool=25 * n_vector, seed=VECTOR_SEED)
         r = attribute_transfer(G, judge, v, name, strength=1.0, n=200, seed=TRANSFER_SEED)
         others = {k: x for k, x in r.items() if k != "gained"}
         bars = name in ("glasses", "smile", "hat")
-        print(f"| {name} | {r['gained']:.1%} | {_bar(r['gained'] >= 0.9, bars)} | "
+        print(f"| {name} | {r['gained']:.1%} | {_bar(r['gained'] >= 0.9, bars)} | {ceilings} | "
               f"{min(others.values()):.1%} | {_bar(min(others.values()) >= 0.85, bars)} | "
               + ", ".join(f"{k} {x:.0%}" for k, x in others.items()) + " |")
 
@@ -63,10 +83,8 @@ def averaging_table(G, judge) -> None:
         print(f"| {n} | {statistics.mean(gained):.1%} | {statistics.mean(kept):.1%} |")
 
 
-def fidelity_table(G, judge) -> None:
-    real, _ = data.faces(1000, seed=HELD_OUT_SEED)
-    fake = generate(G, sample_z(1000, G.config.nz, FIDELITY_SEED))
-    rates_real, rates_fake = attribute_rates(judge, real), attribute_rates(judge, fake)
+def fidelity_table(G, judge, faces: dict) -> None:
+    real, fake, rates_real, rates_fake = (faces[k] for k in ("real", "fake", "rates_real", "rates_fake"))
     print("\n### Sample fidelity: judge's rates on 1,000 generated vs 1,000 held-out real faces\n")
     print("| attribute | real | generated | largest gap (points) | bar 10 |")
     print("|---|---|---|---|---|")
@@ -130,10 +148,11 @@ def main() -> None:
     args = p.parse_args()
     start = time.perf_counter()
     G, judge = pretrained.load(args.checkpoint), pretrained.load("faces-attributes")
-    transfer_table(G, judge, args.n_vector)
+    faces = faces_and_rates(G, judge)
+    transfer_table(G, judge, args.n_vector, faces)
     if not args.skip_averaging:
         averaging_table(G, judge)
-    fidelity_table(G, judge)
+    fidelity_table(G, judge, faces)
     latency_table(G, judge)
     entry = pretrained.info(args.checkpoint)
     print(f"\n### Training\n\n{args.checkpoint}: {entry['steps']} steps, {entry['train_seconds']:.0f} s on "

@@ -25,7 +25,7 @@ Presets: ``paper`` (the paper's widths, 256-px images, 128-px local patches) and
 ``course`` (about a fifth of the widths, 128-px images, 64-px patches, sized for a CPU);
 ``course-mse`` stops after ``Tc`` (the blurry ablation, ``glcic-landscapes128-mse``) and
 ``course-gan`` runs ``Td`` and ``Ttrain`` from that shipped network. The shipped
-``glcic-landscapes128`` ran all three phases of ``course`` (batches of 32, on a GPU; the
+``glcic-landscapes128`` ran all three phases of ``course`` (batches of 64, on a GPU; the
 manifest records the command).
 
 Paper symbols -> code:
@@ -484,7 +484,7 @@ class GLCICRecipe(Recipe):
                           td_steps=100, lr=5e-4, data_size=3000)
     presets = {
         "paper": GLCICConfig(),
-        # all three phases from scratch (glcic-landscapes128, with --batch-size 32 on a GPU)
+        # all three phases from scratch (glcic-landscapes128, with --batch-size 64 on a GPU)
         "course": _course,
         # Tc alone: the blurry ablation, and the start of course-gan (glcic-landscapes128-mse)
         "course-mse": dataclasses.replace(_course, td_steps=0, tc_steps=10 ** 9),

@@ -35,7 +35,7 @@ from .data import FACE_BINARY
 
 __all__ = ["sample_z", "generate", "lerp", "slerp", "interpolate", "find_latents", "attribute_vector",
            "apply", "arithmetic",
-           "attribute_transfer", "nearest_neighbours", "interpolation_widget", "attribute_widget",
+           "attribute_transfer", "transfer_ceiling", "nearest_neighbours", "interpolation_widget", "attribute_widget",
            "arithmetic_widget"]
 
 
@@ -241,6 +241,32 @@ def attribute_transfer(generator: nn.Module, judge: nn.Module, vector: torch.Ten
         if other != attribute and other in after:
             result[other] = float((after[other] == before[other][lacking]).float().mean())
     return result
+
+
+def transfer_ceiling(prevalence: float, strength: float = 1.0) -> float:
+    """The best :func:`attribute_transfer` can do when the attribute is a half-space of ``z``.
+
+    The linear picture behind the paper's arithmetic: a face shows the attribute when the
+    projection ``u`` of its ``z ~ N(0, I)`` on some unit direction exceeds a threshold
+    ``t = Φ⁻¹(1 - p)``, ``p`` the attribute's ``prevalence`` among generated faces. The mean
+    difference :func:`attribute_vector` then points along that direction with length
+    ``Δ = φ(t) / (p (1 - p))`` (about 1.6 at ``p = 0.5``), and a face that lacks the attribute
+    (``u < t``) gains it when ``u + strength·Δ > t``::
+
+        ceiling = (Φ(t) - Φ(t - strength·Δ)) / Φ(t)
+
+    It is below 1 because ``u`` has a Gaussian tail: faces far from the boundary do not cross
+    it. At ``p = 0.5`` and strength 1 it is 88.9%; a generator whose attributes are perfectly
+    linear in ``z`` reaches it (tests/test_latent.py), one whose attributes are not stays below.
+    """
+    p = float(prevalence)
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"transfer_ceiling: prevalence must be strictly between 0 and 1, got {p}")
+    normal = torch.distributions.Normal(0.0, 1.0)
+    t = normal.icdf(torch.tensor(1.0 - p, dtype=torch.float64))
+    delta = normal.log_prob(t).exp() / (p * (1.0 - p))
+    below = normal.cdf(t)
+    return float((below - normal.cdf(t - float(strength) * delta)) / below)
 
 
 def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor,

@@ -12,15 +12,18 @@ from course_lib.stylegan import Generator as StyleGenerator, StyleGANConfig
 
 
 class SignGenerator(nn.Module):
-    """A stand-in generator: the image is bright where z[0] > 0 (the "glasses" direction)."""
+    """A stand-in generator: the image is bright where z[0] > threshold (the "glasses" direction).
 
-    def __init__(self, nz=6):
+    "Glasses" is a half-space of z: the linear picture of :func:`latent.transfer_ceiling`."""
+
+    def __init__(self, nz=6, threshold=0.0):
         super().__init__()
         self.config = DCGANConfig(image_size=8, nz=nz)
         self.scale = nn.Parameter(torch.ones(()))
+        self.threshold = threshold
 
     def forward(self, z):
-        return torch.tanh(self.scale * z[:, :1, None, None]).expand(-1, 3, 8, 8) * 0.9
+        return torch.tanh(self.scale * (z[:, :1, None, None] - self.threshold)).expand(-1, 3, 8, 8) * 0.9
 
 
 class BrightnessJudge(nn.Module):
@@ -90,6 +93,26 @@ def test_attribute_vector_finds_the_direction_the_judge_reads():
         latent.attribute_vector(G, judge, "wings")
     with pytest.raises(ValueError, match="need 3"):
         latent.attribute_vector(G, judge, "smile", n=3, pool=50)
+
+
+@pytest.mark.parametrize("prevalence", [0.5, 0.3, 0.7])
+def test_a_perfectly_linear_attribute_reaches_the_transfer_ceiling(prevalence):
+    threshold = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(1.0 - prevalence)))
+    G, judge = SignGenerator(threshold=threshold), BrightnessJudge()
+    v = latent.attribute_vector(G, judge, "glasses", n=1000, pool=6000)
+    gained = latent.attribute_transfer(G, judge, v, "glasses", strength=1.0, n=1000)["gained"]
+    ceiling = latent.transfer_ceiling(prevalence)
+    assert abs(gained - ceiling) < 0.04, (gained, ceiling)
+    assert latent.transfer_ceiling(prevalence, strength=2.0) > ceiling
+
+
+def test_transfer_ceiling_at_even_odds_and_bad_input():
+    assert latent.transfer_ceiling(0.5) == pytest.approx(0.8895, abs=5e-4)  # (0.5 - Φ(-1.596)) / 0.5
+    assert latent.transfer_ceiling(0.4) < latent.transfer_ceiling(0.5) < latent.transfer_ceiling(0.6)
+    assert latent.transfer_ceiling(0.5, strength=0.0) == 0.0
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            latent.transfer_ceiling(bad)
 
 
 def test_nearest_neighbours_finds_copies():
