@@ -30,8 +30,7 @@ from course_lib import data, pretrained
 from course_lib.dcgan import Generator
 from course_lib.judges import attribute_rates, frechet_distance, judge_features
 from course_lib.latent import (attribute_transfer, attribute_vector, attribute_widget, generate,
-                               transfer_ceiling,
-                               interpolation_widget, sample_z)
+                               interpolation_widget, sample_z, transfer_ceiling)
 
 HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 VECTOR_SEED = 0          # latent samples the attribute vectors are built from

@@ -14,7 +14,8 @@ The DCGAN paper shows that a trained generator's ``z`` space is organised:
 
 Symbols -> code: ``z`` -> ``z`` (``N×nz``), ``G`` -> ``generator``, the
 attribute vector ``v = mean(z | a) - mean(z | not a)`` -> :func:`attribute_vector`,
-``z + s v`` -> :func:`apply` with ``strength=s``.
+``z + s v`` -> :func:`apply` with ``strength=s``; how many faces ``z + s v`` can carry across
+at best, were the attribute a half-space of ``z`` -> :func:`transfer_ceiling`.
 
 A StyleGAN (:mod:`course_lib.stylegan`) is edited in its intermediate space ``W``, which
 Karras et al. 2019 (Sec. 4) find less entangled than ``Z``: with ``space="w"``,
@@ -34,9 +35,8 @@ from .checks import check_count, check_image, check_seed, describe
 from .data import FACE_BINARY
 
 __all__ = ["sample_z", "generate", "lerp", "slerp", "interpolate", "find_latents", "attribute_vector",
-           "apply", "arithmetic",
-           "attribute_transfer", "transfer_ceiling", "nearest_neighbours", "interpolation_widget", "attribute_widget",
-           "arithmetic_widget"]
+           "apply", "arithmetic", "attribute_transfer", "transfer_ceiling", "nearest_neighbours",
+           "interpolation_widget", "attribute_widget", "arithmetic_widget"]
 
 
 def sample_z(n: int, nz: int = 100, seed: int = 0) -> torch.Tensor:
