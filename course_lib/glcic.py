@@ -497,6 +497,7 @@ class GLCICRecipe(Recipe):
                 "course-mse": TrainSettings(steps=2000, batch_size=8, sample_every=250, save_every=50),
                 "course-gan": TrainSettings(steps=4000, batch_size=8, sample_every=250, save_every=50)}
     accepts = ("landscapes", "folder")
+    betas = (0.5, 0.999)
     export_module = "completion_net"
 
     def build(self, config):
@@ -510,10 +511,6 @@ class GLCICRecipe(Recipe):
 
     def build_export(self, config):
         return CompletionNetwork(config)
-
-    def optimizers(self, modules, config):
-        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.5, 0.999))
-                for k, m in modules.items()}
 
     def training_step(self, modules, optimizers, batch, step, config):
         completion_net, discriminator = modules["completion_net"], modules["discriminator"]

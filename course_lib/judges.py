@@ -97,9 +97,6 @@ class FaceAttributesRecipe(Recipe):
     def build(self, config):
         return {"model": FaceAttributeClassifier(config)}
 
-    def optimizers(self, modules, config):
-        return {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)}
-
     def training_step(self, modules, optimizers, batch, step, config):
         logits = modules["model"](batch["image"])
         losses = {name: F.cross_entropy(out, batch["attributes"][name].long())
@@ -268,9 +265,6 @@ class SegmenterRecipe(Recipe):
 
     def build(self, config):
         return {"model": LandscapeSegmenter(config)}
-
-    def optimizers(self, modules, config):
-        return {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)}
 
     def training_step(self, modules, optimizers, batch, step, config):
         images, labels = batch["image"], batch["labels"]

@@ -59,6 +59,8 @@ class Recipe:
     settings: Mapping[str, "TrainSettings"] = {}
     #: the data a recipe trains on: worlds by name, "folder" for an image folder of your own
     accepts: tuple[str, ...] = ()
+    #: Adam's betas in the default :meth:`optimizers` (GANs use ``(0.5, 0.999)``, after DCGAN)
+    betas: tuple[float, float] = (0.9, 0.999)
 
     def dataset(self, spec: str, config) -> Dataset:
         """The training set for ``--data spec`` (sized by ``config.image_size``/``data_size``)."""
@@ -74,7 +76,10 @@ class Recipe:
         raise NotImplementedError
 
     def optimizers(self, modules: dict[str, nn.Module], config) -> dict[str, torch.optim.Optimizer]:
-        raise NotImplementedError
+        """One Adam per module, learning rate ``config.lr``, betas :attr:`betas`. Override it
+        when modules share an optimiser, stay frozen, or need their own settings."""
+        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=self.betas)
+                for k, m in modules.items()}
 
     def training_step(self, modules: dict[str, nn.Module], optimizers, batch, step: int,
                       config) -> dict[str, float]:

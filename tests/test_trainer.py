@@ -186,3 +186,17 @@ def test_a_gan_trains_resumes_exactly_and_writes_sample_grids(monkeypatch, tmp_p
     assert torch.equal(weights(resumed), weights(straight))  # both players and both optimisers
     assert set(straight.history[-1]) == {"d", "g"}
     assert resumed.export().name == "model.safetensors"
+
+
+def test_default_optimizers_are_one_adam_per_module_with_the_recipes_betas():
+    from tiny_recipe import TinyGANConfig, TinyGANRecipe
+
+    for recipe, config, betas in ((TinyRecipe(), TinyConfig(), (0.9, 0.999)),
+                                   (TinyGANRecipe(), TinyGANConfig(), (0.5, 0.999))):
+        modules = recipe.build(config)
+        opts = recipe.optimizers(modules, config)
+        assert set(opts) == set(modules)
+        for name, opt in opts.items():
+            assert isinstance(opt, torch.optim.Adam)
+            assert opt.defaults["lr"] == config.lr and opt.defaults["betas"] == betas
+            assert opt.param_groups[0]["params"] == list(modules[name].parameters())

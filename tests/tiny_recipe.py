@@ -42,9 +42,6 @@ class TinyRecipe(Recipe):
     def build(self, config):
         return {"model": Regressor(config)}
 
-    def optimizers(self, modules, config):
-        return {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)}
-
     def training_step(self, modules, optimizers, batch, step, config):
         x = batch["image"]
         if config.noise:
@@ -87,6 +84,7 @@ class TinyGANRecipe(Recipe):
     presets = {"course": TinyGANConfig()}
     settings = SETTINGS
     accepts = ("folder",)
+    betas = (0.5, 0.999)
     export_module = "generator"
 
     def build(self, config):
@@ -94,10 +92,6 @@ class TinyGANRecipe(Recipe):
         return {"generator": nn.Sequential(nn.Linear(config.nz, 3 * s * s), nn.Tanh(),
                                            nn.Unflatten(1, (3, s, s))),
                 "discriminator": nn.Sequential(nn.Flatten(), nn.Linear(3 * s * s, 1))}
-
-    def optimizers(self, modules, config):
-        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(0.5, 0.999))
-                for k, m in modules.items()}
 
     def training_step(self, modules, optimizers, batch, step, config):
         G, D = modules["generator"], modules["discriminator"]
