@@ -196,7 +196,12 @@ def test_recipe_is_registered_and_samples_are_fixed():
     recipe = train.get_recipe("stylegan")
     assert isinstance(recipe, StyleGANRecipe)
     assert recipe.accepts == ("faces", "folder") and recipe.export_module == "generator_ema"
-    assert set(recipe.presets) == set(recipe.settings) == {"course", "paper"}
+    assert set(recipe.presets) == set(recipe.settings) == {"course", "course-wide", "paper"}
+    course, wide = recipe.presets["course"], recipe.presets["course-wide"]
+    # the wide preset differs only in channels: 4x from 16 px up, so W+ fits the same encoder
+    assert dataclasses.replace(wide, channel_base=course.channel_base, channel_max=course.channel_max) == course
+    assert [channels_at(wide, r) for r in (4, 8, 16, 32, 64)] == [128, 128, 128, 64, 32]
+    assert [channels_at(course, r) for r in (16, 32, 64)] == [32, 16, 8]
     assert recipe.settings["course"].batch_size == 32
     config = recipe.presets["course"]
     assert StyleGANConfig(**json.loads(json.dumps(dataclasses.asdict(config)))) == config
