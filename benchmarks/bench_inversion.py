@@ -1,13 +1,17 @@
 """Issue 5's numbers for embedding images in the shipped StyleGAN (``stylegan-faces64``).
 
-    python benchmarks/bench_inversion.py [--faces 20] [--steps 500] [--threads 2] [--hybrid-only]
+    python benchmarks/bench_inversion.py [--faces 20] [--generated 20] [--steps 500] [--threads 2]
+                                         [--hybrid-only] [--weights DIR]
 
 Image2StyleGAN (Abdal, Qin and Wonka 2019) in miniature. Prints markdown tables:
 
 1. reconstruction: median PSNR of inversions into Z, W and W+ (MSE + perceptual loss with
    ``perceptual-worlds64``, the preset below) of held-out faces (seed 10,000; the generator
    trained on seed 0) and of the photographs that scikit-image ships, centre-cropped to 64 px
-   (bars: W+ > W > Z on both sets, W+ at least 28 dB on the faces);
+   (bars: W+ > W > Z on both sets, W+ at least 28 dB on the faces); and, as a yardstick,
+   faces the generator drew itself (``--generated``, noise maps fixed): they lie in its range,
+   so what W+ misses there is the search's error, and the rest of the gap to the held-out
+   faces is the generator's (its range does not hold every face);
 2. how far the codes lie from what the mapping network produces
    (:func:`course_lib.stylegan.distance_from_w`);
 3. hybrid inversion: the encoder's guess, then the same optimisation in W+; the step at which
@@ -17,6 +21,9 @@ Image2StyleGAN (Abdal, Qin and Wonka 2019) in miniature. Prints markdown tables:
 4. speed: one W+ inversion of one 64 px image with the preset's steps (bar: under 30 s), with
    ``--threads`` torch threads (2 by default) on this CPU; by default 100 steps are timed and
    scaled to the preset's (every step costs the same), ``--timed-steps 0`` times a whole run.
+
+``--weights DIR`` measures the ``stylegan-faces64`` (and encoder) of another weights folder,
+for instance a candidate that :func:`course_lib.pretrained.publish` put there with ``root=DIR``.
 
 The batched inversions run on ``--work-threads`` torch threads (1 by default: on a shared
 2-core machine two threads were slower than one).
@@ -48,10 +55,15 @@ def _bar(ok: bool) -> str:
     return "pass" if ok else "FAIL"
 
 
-def targets(n_faces: int) -> dict[str, torch.Tensor]:
+def targets(G, n_faces: int, n_generated: int = 0) -> dict[str, torch.Tensor]:
     faces, _ = data.faces(n_faces, seed=HELD_OUT_SEED)
-    return {f"held-out faces ({n_faces})": faces,
+    sets = {f"held-out faces ({n_faces})": faces,
             f"photographs ({len(data.PHOTO_NAMES)}, 64 px)": torch.cat(list(data.photos(64).values()))}
+    if n_generated:
+        with torch.no_grad():
+            w = G.sample_w(n_generated, seed=HELD_OUT_SEED)
+            sets[f"faces G drew ({n_generated})"] = G.synthesis(G.broadcast(w), noise_mode="const").clamp(-1, 1)
+    return sets
 
 
 NOISE_ROW = "w+ & noise"   # W+ plus the noise maps, without the noise regulariser (for reference)
@@ -106,13 +118,14 @@ def _first_reaching(history, level: float):
     return next((h["step"] + 1 for h in history if h["psnr"] >= level), None)
 
 
-def hybrid_table(G, features, faces: torch.Tensor, optimisation_only, config: InversionConfig) -> None:
+def hybrid_table(G, features, faces: torch.Tensor, optimisation_only, config: InversionConfig,
+                 weights: str | None = None) -> None:
     print(f"\n### Hybrid inversion (encoder start) vs optimisation only, W+, {len(faces)} held-out faces\n")
-    if ENCODER not in pretrained.available():
+    if ENCODER not in pretrained.available(weights):
         print(f"Skipped: the encoder `{ENCODER}` is not shipped yet "
-              f"(available: {', '.join(pretrained.available())}).")
+              f"(available: {', '.join(pretrained.available(weights))}).")
         return
-    encoder = pretrained.load(ENCODER)
+    encoder = pretrained.load(ENCODER, root=weights)
     hybrid = hybrid_invert(G, encoder, faces, dataclasses.replace(config, space="w+"), features=features)
     target = optimisation_only.history[-1]["psnr"]
     steps = config.steps
@@ -167,6 +180,9 @@ def speed_table(G, features, image: torch.Tensor, config: InversionConfig, threa
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--faces", type=int, default=20)
+    p.add_argument("--generated", type=int, default=20,
+                   help="also embed this many faces the generator drew (0: none)")
+    p.add_argument("--weights", help="a weights folder to take stylegan-faces64 and its encoder from")
     p.add_argument("--steps", type=int, default=PRESET.steps)
     p.add_argument("--lr", type=float, default=PRESET.lr)
     p.add_argument("--perceptual-weight", type=float, default=PRESET.perceptual_weight)
@@ -183,18 +199,18 @@ def main() -> None:
     start = time.perf_counter()
     config = dataclasses.replace(PRESET, steps=args.steps, lr=args.lr,
                                  perceptual_weight=args.perceptual_weight)
-    G, features = pretrained.load("stylegan-faces64"), pretrained.load("perceptual-worlds64")
-    sets = targets(args.faces)
+    G, features = pretrained.load("stylegan-faces64", root=args.weights), pretrained.load("perceptual-worlds64")
+    sets = targets(G, args.faces, 0 if args.hybrid_only else args.generated)
     print(f"stylegan-faces64: {G.num_ws} layers of w ({G.config.w_dim} numbers each); "
           f"{torch.get_num_threads()} torch threads; {config}")
     faces_name = next(iter(sets))
     if args.hybrid_only:
         w_plus = invert(G, sets[faces_name], dataclasses.replace(config, space="w+"), features=features)
-        hybrid_table(G, features, sets[faces_name], w_plus, config)
+        hybrid_table(G, features, sets[faces_name], w_plus, config, args.weights)
     else:
         runs = reconstruction_tables(G, features, sets, config, noise_row=args.noise_row)
         distance_table(G, runs)
-        hybrid_table(G, features, sets[faces_name], runs[faces_name, "w+"][0], config)
+        hybrid_table(G, features, sets[faces_name], runs[faces_name, "w+"][0], config, args.weights)
         speed_table(G, features, sets[faces_name][:1], config, args.threads, args.timed_steps)
     print(f"\n(benchmark took {time.perf_counter() - start:.0f} s)")
 
