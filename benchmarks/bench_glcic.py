@@ -1,6 +1,6 @@
 """GLCIC against the baselines on held-out landscapes, measured inside the holes.
 
-    python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0]
+    python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0] [--weights DIR]
 
 ``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
 rectangular holes covering 10-25% of the image (mask seed 10000). For each method: PSNR
@@ -8,6 +8,9 @@ and SSIM in the holes, the pixel accuracy of ``segmenter-landscapes128`` in the 
 against the true label map, and the Laplacian (high-frequency) energy in the holes relative
 to the real image. Then the time to complete one 128-px image and to Poisson-blend one,
 and the issue's bars.
+
+``--weights DIR`` measures the ``glcic-landscapes128`` of another weights folder (a candidate
+that :func:`course_lib.pretrained.publish` put there with ``root=DIR``) against the shipped baselines.
 """
 
 import argparse
@@ -39,6 +42,7 @@ def main() -> None:
     p.add_argument("--processes", type=int, default=1, help="for biharmonic inpainting")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads (0: torch's default); 1 on a CPU shared with other jobs")
+    p.add_argument("--weights", help="a weights folder to take glcic-landscapes128 from")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -46,7 +50,7 @@ def main() -> None:
     masks, _ = random_holes(args.n, 128, count=(1, 3), hole_size=(16, 64), coverage=(0.10, 0.25),
                             generator=torch.Generator().manual_seed(HELD_OUT_SEED))
     segmenter = pretrained.load("segmenter-landscapes128")
-    mse_net, glcic_net = pretrained.load("glcic-landscapes128-mse"), pretrained.load("glcic-landscapes128")
+    mse_net, glcic_net = pretrained.load("glcic-landscapes128-mse"), pretrained.load("glcic-landscapes128", root=args.weights)
     fillers = {
         "mean fill": mean_fill,
         "biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=args.processes),
