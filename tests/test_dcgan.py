@@ -44,7 +44,7 @@ def test_weights_start_from_n_0_002_and_adam_uses_the_paper_settings():
     config = DCGANRecipe.presets["paper"]
     torch.manual_seed(0)
     G = Generator(config)
-    w = torch.cat([c.weight.flatten() for c in layers(G, nn.ConvTranspose2d)])
+    w = torch.cat([c.weight.detach().flatten() for c in layers(G, nn.ConvTranspose2d)])
     assert abs(float(w.std()) - 0.02) < 0.002 and abs(float(w.mean())) < 0.001
     recipe = DCGANRecipe()
     opts = recipe.optimizers(recipe.build(config), config)
