@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from course_lib import data, pretrained
-from course_lib.inversion import PRESETS, InversionConfig, hybrid_invert, invert, psnr
+from course_lib.inversion import PRESETS, InversionConfig, hybrid_invert, invert, psnr, synthesize
 from course_lib.stylegan import distance_from_w
 
 HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
@@ -61,8 +61,7 @@ def targets(G, n_faces: int, n_generated: int = 0) -> dict[str, torch.Tensor]:
             f"photographs ({len(data.PHOTO_NAMES)}, 64 px)": torch.cat(list(data.photos(64).values()))}
     if n_generated:
         with torch.no_grad():
-            w = G.sample_w(n_generated, seed=HELD_OUT_SEED)
-            sets[f"faces G drew ({n_generated})"] = G.synthesis(G.broadcast(w), noise_mode="const").clamp(-1, 1)
+            sets[f"faces G drew ({n_generated})"] = synthesize(G, G.sample_w(n_generated, seed=HELD_OUT_SEED), "w")
     return sets
 
 
