@@ -213,7 +213,8 @@ def test_hybrid_invert_starts_at_the_encoders_code_and_improves_it():
     torch.manual_seed(1)
     nn.init.normal_(E.to_offsets.weight, std=0.3)            # a guess that is not the mean face
     target, _ = generated(G, n=2, seed=7)
-    guess = synthesize(G, encode(E, target), "w+")
+    with torch.no_grad():
+        guess = synthesize(G, encode(E, target), "w+")
     start = float(inversion.psnr(guess, target).mean())
     seen = []
     config = InversionConfig(space="w+", steps=40, lr=0.05)
