@@ -81,6 +81,18 @@ def _draw(generator, codes: torch.Tensor) -> torch.Tensor:
     return synthesize(generator, codes.to(dev), "w+").float().cpu()
 
 
+def _between_widget(generator, a: torch.Tensor, b: torch.Tensor, name: str, slider,
+                    code_at: Callable[[object], torch.Tensor], title: str):
+    """``G(a)``, ``G(code_at(value))`` and ``G(b)`` side by side, the middle one redrawn as the
+    slider ``name`` moves (the two ends are drawn once)."""
+    ends = _draw(generator, torch.cat([a, b]))
+
+    def render(**value):
+        return torch.cat([ends[:1], _draw(generator, code_at(value[name])), ends[1:]])
+
+    return image_widget(render, {name: slider}, title=title)
+
+
 def morph_widget(generator, w_a: torch.Tensor, w_b: torch.Tensor, frames: int = 11,
                  title: str = "Morphing: the line between two embeddings (left: A, right: B)"):
     """A slider ``t`` from 0 to 1 in ``frames`` steps; shows ``G(w_a)``, ``G(morph(w_a, w_b, t))``
@@ -94,13 +106,9 @@ def morph_widget(generator, w_a: torch.Tensor, w_b: torch.Tensor, frames: int = 
     frames = check_count(frames, "morph_widget(frames)")
     if frames < 2:
         raise ValueError(f"morph_widget(frames): expected at least 2 (both ends), got {frames}")
-    ends = _draw(generator, torch.cat([a, b]))
     slider = W.FloatSlider(value=0.5, min=0.0, max=1.0, step=1 / (frames - 1), description="t",
                            continuous_update=True, readout_format=".2f")
-    def render(t):
-        return torch.cat([ends[:1], _draw(generator, morph(generator, a, b, t)), ends[1:]])
-
-    return image_widget(render, {"t": slider}, title=title)
+    return _between_widget(generator, a, b, "t", slider, lambda t: morph(generator, a, b, t), title)
 
 
 def mixing_widget(generator, w_coarse: torch.Tensor, w_fine: torch.Tensor,
@@ -111,13 +119,9 @@ def mixing_widget(generator, w_coarse: torch.Tensor, w_fine: torch.Tensor,
 
     a = _one_code(generator, w_coarse, "mixing_widget(w_coarse)")
     b = _one_code(generator, w_fine, "mixing_widget(w_fine)")
-    ends = _draw(generator, torch.cat([a, b]))
     slider = W.IntSlider(value=generator.num_ws // 2, min=0, max=generator.num_ws, description="crossover",
                          continuous_update=True)
-    def render(crossover):
-        return torch.cat([ends[:1], _draw(generator, generator.mix(a, b, crossover)), ends[1:]])
-
-    return image_widget(render, {"crossover": slider}, title=title)
+    return _between_widget(generator, a, b, "crossover", slider, lambda c: generator.mix(a, b, c), title)
 
 
 def transfer_widget(generator, w_plus: torch.Tensor, neutral: torch.Tensor, expressive: torch.Tensor,
