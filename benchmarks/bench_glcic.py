@@ -1,6 +1,7 @@
 """GLCIC against the baselines on held-out landscapes, measured inside the holes.
 
     python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0] [--weights DIR]
+    python benchmarks/bench_glcic.py --snapshots RUN_DIR [--n 100] [--seed 20000]
 
 ``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
 rectangular holes covering 10-25% of the image (mask seed 10000). For each method: PSNR
@@ -11,11 +12,20 @@ and the issue's bars.
 
 ``--weights DIR`` measures the ``glcic-landscapes128`` of another weights folder (a candidate
 that :func:`course_lib.pretrained.publish` put there with ``root=DIR``) against the shipped baselines.
+
+``--snapshots RUN_DIR`` measures every snapshot a run kept (``train --keep-every``) on
+validation scenes and masks of another seed (20000 by default: neither training's nor the
+held-out set's), against biharmonic inpainting, and names the snapshot with the most HF
+energy among those that meet the PSNR and label bars there. GAN training swings from one
+snapshot to the next; picking on validation scenes keeps the held-out measurement honest.
 """
 
 import argparse
+import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -36,6 +46,46 @@ def median_ms(fn, repeat: int = 20) -> float:
     return 1e3 * statistics.median(times)
 
 
+def scenes(n: int, seed: int):
+    """``n`` landscapes at 128 px with the benchmark's holes, all drawn from ``seed``."""
+    images, labels, _ = data.landscapes(n, size=128, seed=seed)
+    masks, _ = random_holes(n, 128, count=(1, 3), hole_size=(16, 64), coverage=(0.10, 0.25),
+                            generator=torch.Generator().manual_seed(seed))
+    return images, labels, masks
+
+
+def snapshot_table(run: Path, n: int, seed: int, processes: int) -> str | None:
+    """Measure each snapshot of ``run`` on validation scenes; return the chosen one's path."""
+    snapshots = sorted((run / "snapshots").glob("step_*.safetensors"))
+    if not snapshots:
+        raise SystemExit(f"error: no snapshots in {run / 'snapshots'}; train with --keep-every N")
+    images, labels, masks = scenes(n, seed)
+    segmenter = pretrained.load("segmenter-landscapes128")
+    fillers = {"biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=processes)}
+    with tempfile.TemporaryDirectory() as root:
+        for path in snapshots:
+            step = json.loads(path.with_suffix(".json").read_text())["steps"]
+            pretrained.publish(path, f"step-{step}", command="", data="landscapes", root=root)
+            net = pretrained.load(f"step-{step}", root=root)
+            fillers[str(path)] = (lambda net: lambda x, m: complete(net, x, m, blend=False))(net)
+        rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
+    bih = rows.pop("biharmonic (scikit-image)")
+    rows.pop("real", None)
+    print(f"{n} validation landscapes (seed {seed}); biharmonic: {bih['psnr']:.2f} dB, "
+          f"{bih['label_acc']:.1%} labels, HF {bih['hf_ratio']:.2f}\n")
+    print("| snapshot | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | bars |")
+    print("|---|---|---|---|---|---|")
+    best = None
+    for name, r in rows.items():
+        ok = r["psnr"] >= bih["psnr"] - 1 and r["label_acc"] >= bih["label_acc"] + 0.10
+        print(f"| {Path(name).stem} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
+              f"{r['hf_ratio']:.2f} | {'met' if ok else 'missed'} |")
+        if ok and (best is None or r["hf_ratio"] > rows[best]["hf_ratio"]):
+            best = name
+    print(f"\nchosen (most HF energy among those meeting the bars): {best}")
+    return best
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=200)
@@ -43,12 +93,18 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads (0: torch's default); 1 on a CPU shared with other jobs")
     p.add_argument("--weights", help="a weights folder to take glcic-landscapes128 from")
+    p.add_argument("--snapshots", type=Path, metavar="RUN_DIR",
+                   help="instead: measure the run's snapshots on validation scenes and pick one")
+    p.add_argument("--seed", type=int, default=20000, help="validation seed for --snapshots")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    images, labels, _ = data.landscapes(args.n, size=128, seed=HELD_OUT_SEED)
-    masks, _ = random_holes(args.n, 128, count=(1, 3), hole_size=(16, 64), coverage=(0.10, 0.25),
-                            generator=torch.Generator().manual_seed(HELD_OUT_SEED))
+    if args.snapshots:
+        if args.seed == HELD_OUT_SEED:
+            raise SystemExit(f"error: --seed {HELD_OUT_SEED} is the held-out set; pick snapshots on another")
+        snapshot_table(args.snapshots, args.n, args.seed, args.processes)
+        return
+    images, labels, masks = scenes(args.n, HELD_OUT_SEED)
     segmenter = pretrained.load("segmenter-landscapes128")
     mse_net, glcic_net = pretrained.load("glcic-landscapes128-mse"), pretrained.load("glcic-landscapes128", root=args.weights)
     fillers = {

@@ -76,9 +76,9 @@ def _reproducing_command(argv: list[str], world: int = 1, steps: int | None = No
     for arg in argv:
         if skip:
             skip = False
-        elif arg in ("--publish", "--time-limit") or (steps is not None and arg == "--steps"):
+        elif arg in ("--publish", "--time-limit", "--keep-every") or (steps is not None and arg == "--steps"):
             skip = True
-        elif not (arg.startswith(("--publish=", "--time-limit="))
+        elif not (arg.startswith(("--publish=", "--time-limit=", "--keep-every="))
                   or (steps is not None and arg.startswith("--steps="))
                   or arg in ("--resume", "--force")):
             kept.append(arg)
@@ -104,6 +104,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, help="override the preset's (global) batch size")
     p.add_argument("--data-size", type=int, help="override how many world samples are generated")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep-every", type=int, default=0, metavar="N",
+                   help="also export a snapshot every N steps into OUT/snapshots, with the command "
+                        "that reproduces it (to pick one after training)")
     p.add_argument("--publish", metavar="NAME", help="ship the result as checkpoint NAME")
     p.add_argument("--force", action="store_true",
                    help="train into a non-empty --out, and let --publish replace a shipped checkpoint")
@@ -135,6 +138,9 @@ def main(argv=None) -> int:
         settings.steps = args.steps
     if args.batch_size:
         settings.batch_size = args.batch_size
+    if args.keep_every < 0:
+        raise SystemExit(f"error: --keep-every must be 0 or a positive step count, not {args.keep_every}")
+    settings.keep_every = args.keep_every
 
     if args.publish:
         from .pretrained import check_publishable
@@ -154,6 +160,7 @@ def main(argv=None) -> int:
     command = _reproducing_command(argv, world)
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
                       meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
+    trainer.snapshot_command = lambda step: _reproducing_command(argv, world, steps=step)
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
     trainer.fit(time_limit=args.time_limit)

@@ -107,6 +107,10 @@ class TrainSettings:
     seed: int = 0
     sample_every: int = 200
     save_every: int = 200
+    #: every this many steps, also export the shipped module to ``out/snapshots/step_NNNNNN``
+    #: (0: never). GAN measures swing from one step to the next; snapshots let a run be judged,
+    #: and one picked, on held-aside data after training.
+    keep_every: int = 0
     progress: bool = True
 
 
@@ -205,6 +209,8 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.total_steps = scaled_steps(settings.steps)
         self.seconds = 0.0
+        #: step -> the command that reproduces the snapshot of that step (set by the CLI)
+        self.snapshot_command: Callable[[int], str] | None = None
 
     # ---- checkpoints
     @property
@@ -315,6 +321,8 @@ class Trainer:
                 out_of_time = bool(flag.item())
             if self.step % self.settings.save_every == 0 or self.step == end or out_of_time:
                 self.save()
+            if self.settings.keep_every and self.step % self.settings.keep_every == 0:
+                self.keep()
             if out_of_time:
                 break
         bar.close()
@@ -344,14 +352,24 @@ class Trainer:
         if self.on_samples is not None:
             self.on_samples(self.step, images)
 
-    def export(self, path: str | Path | None = None) -> Path:
-        """Write the shipped module as fp16 safetensors plus a ``meta.json`` beside it."""
+    def keep(self) -> Path | None:
+        """Export a snapshot of this step to ``out/snapshots/step_NNNNNN.safetensors``; its meta
+        records the command with ``--steps`` at this step (``snapshot_command``, when set), which
+        reproduces it: nothing in a run depends on the step count it was asked for."""
+        if self.out is None or self.rank != 0:
+            return None
+        command = self.snapshot_command(self.step) if self.snapshot_command else None
+        return self.export(self.out / "snapshots" / f"step_{self.step:06d}.safetensors", command=command)
+
+    def export(self, path: str | Path | None = None, command: str | None = None) -> Path:
+        """Write the shipped module as fp16 safetensors plus a ``meta.json`` beside it
+        (``command``: the one recorded, in place of ``meta["command"]``)."""
         if path is None:
             if self.out is None:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
             path = self.out / "model.safetensors"
         path = export_weights(self.recipe.export(self.modules), path)
-        meta = dict(self.meta, recipe=self.recipe.name, steps=self.step,
+        meta = dict(self.meta, **({"command": command} if command else {}), recipe=self.recipe.name, steps=self.step,
                     train_seconds=round(self.seconds, 1), config=dataclasses.asdict(self.config),
                     settings=dataclasses.asdict(self.settings))
         text = json.dumps(meta, indent=2) + "\n"

@@ -83,3 +83,28 @@ def test_time_limit_stops_saves_and_records_the_steps_reached(tmp_path, monkeypa
     assert ckpt["step"] == 1  # a checkpoint to resume from
     with pytest.raises(ValueError, match="positive"):
         train.main(ARGS + ["--out", str(tmp_path / "run2"), "--time-limit", "0"])
+
+
+def test_keep_every_exports_snapshots_that_their_command_reproduces(tmp_path, monkeypatch):
+    import json
+
+    from safetensors.torch import load_file
+
+    monkeypatch.setenv("COURSE_FAST", "0")
+    out = tmp_path / "run"
+    assert train.main(ARGS + ["--out", str(out), "--steps", "4", "--keep-every", "2"]) == 0
+    kept = sorted(p.name for p in (out / "snapshots").glob("*.safetensors"))
+    assert kept == ["step_000002.safetensors", "step_000004.safetensors"]
+    meta = json.loads((out / "snapshots" / "step_000002.json").read_text())
+    assert meta["steps"] == 2 and meta["command"].endswith(f"--out {out} --steps 2")
+    assert "--keep-every" not in meta["command"]
+    # the last snapshot is the exported model; the step-2 one is what a 2-step run exports
+    final, snap4 = load_file(out / "model.safetensors"), load_file(out / "snapshots" / "step_000004.safetensors")
+    assert all(torch.equal(final[k], snap4[k]) for k in final)
+    short = tmp_path / "short"
+    assert train.main(ARGS + ["--out", str(short), "--steps", "2"]) == 0
+    again, snap2 = load_file(short / "model.safetensors"), load_file(out / "snapshots" / "step_000002.safetensors")
+    assert all(torch.equal(again[k], snap2[k]) for k in again)
+    assert not all(torch.equal(final[k], snap2[k]) for k in final)
+    with pytest.raises(SystemExit, match="--keep-every must be 0 or a positive"):
+        train.main(ARGS + ["--out", str(tmp_path / "bad"), "--keep-every", "-1"])
