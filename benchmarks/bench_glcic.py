@@ -54,6 +54,10 @@ def scenes(n: int, seed: int):
     return images, labels, masks
 
 
+def _completer(net):
+    return lambda x, m: complete(net, x, m, blend=False)
+
+
 def snapshot_table(run: Path, n: int, seed: int, processes: int) -> str | None:
     """Measure each snapshot of ``run`` on validation scenes; return the chosen one's path."""
     snapshots = sorted((run / "snapshots").glob("step_*.safetensors"))
@@ -66,8 +70,7 @@ def snapshot_table(run: Path, n: int, seed: int, processes: int) -> str | None:
         for path in snapshots:
             step = json.loads(path.with_suffix(".json").read_text())["steps"]
             pretrained.publish(path, f"step-{step}", command="", data="landscapes", root=root)
-            net = pretrained.load(f"step-{step}", root=root)
-            fillers[str(path)] = (lambda net: lambda x, m: complete(net, x, m, blend=False))(net)
+            fillers[str(path)] = _completer(pretrained.load(f"step-{step}", root=root))
         rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
     bih = rows.pop("biharmonic (scikit-image)")
     rows.pop("real", None)
@@ -106,7 +109,8 @@ def main() -> None:
         return
     images, labels, masks = scenes(args.n, HELD_OUT_SEED)
     segmenter = pretrained.load("segmenter-landscapes128")
-    mse_net, glcic_net = pretrained.load("glcic-landscapes128-mse"), pretrained.load("glcic-landscapes128", root=args.weights)
+    mse_net = pretrained.load("glcic-landscapes128-mse")
+    glcic_net = pretrained.load("glcic-landscapes128", root=args.weights)
     fillers = {
         "mean fill": mean_fill,
         "biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=args.processes),

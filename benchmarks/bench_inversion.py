@@ -61,7 +61,8 @@ def targets(G, n_faces: int, n_generated: int = 0) -> dict[str, torch.Tensor]:
             f"photographs ({len(data.PHOTO_NAMES)}, 64 px)": torch.cat(list(data.photos(64).values()))}
     if n_generated:
         with torch.no_grad():
-            sets[f"faces G drew ({n_generated})"] = synthesize(G, G.sample_w(n_generated, seed=HELD_OUT_SEED), "w")
+            drawn = G.sample_w(n_generated, seed=HELD_OUT_SEED)
+            sets[f"faces G drew ({n_generated})"] = synthesize(G, drawn, "w")
     return sets
 
 
@@ -198,7 +199,8 @@ def main() -> None:
     start = time.perf_counter()
     config = dataclasses.replace(PRESET, steps=args.steps, lr=args.lr,
                                  perceptual_weight=args.perceptual_weight)
-    G, features = pretrained.load("stylegan-faces64", root=args.weights), pretrained.load("perceptual-worlds64")
+    G = pretrained.load("stylegan-faces64", root=args.weights)
+    features = pretrained.load("perceptual-worlds64")
     sets = targets(G, args.faces, 0 if args.hybrid_only else args.generated)
     print(f"stylegan-faces64: {G.num_ws} layers of w ({G.config.w_dim} numbers each); "
           f"{torch.get_num_threads()} torch threads; {config}")

@@ -369,7 +369,8 @@ class Trainer:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
             path = self.out / "model.safetensors"
         path = export_weights(self.recipe.export(self.modules), path)
-        meta = dict(self.meta, **({"command": command} if command else {}), recipe=self.recipe.name, steps=self.step,
+        meta = dict(self.meta, **({"command": command} if command else {}),
+                    recipe=self.recipe.name, steps=self.step,
                     train_seconds=round(self.seconds, 1), config=dataclasses.asdict(self.config),
                     settings=dataclasses.asdict(self.settings))
         text = json.dumps(meta, indent=2) + "\n"

@@ -199,7 +199,8 @@ def test_recipe_is_registered_and_samples_are_fixed():
     assert set(recipe.presets) == set(recipe.settings) == {"course", "course-wide", "paper"}
     course, wide = recipe.presets["course"], recipe.presets["course-wide"]
     # the wide preset differs only in channels: 4x from 16 px up, so W+ fits the same encoder
-    assert dataclasses.replace(wide, channel_base=course.channel_base, channel_max=course.channel_max) == course
+    narrowed = dataclasses.replace(wide, channel_base=course.channel_base, channel_max=course.channel_max)
+    assert narrowed == course
     assert [channels_at(wide, r) for r in (4, 8, 16, 32, 64)] == [128, 128, 128, 64, 32]
     assert [channels_at(course, r) for r in (16, 32, 64)] == [32, 16, 8]
     assert recipe.settings["course"].batch_size == 32

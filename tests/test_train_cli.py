@@ -99,11 +99,13 @@ def test_keep_every_exports_snapshots_that_their_command_reproduces(tmp_path, mo
     assert meta["steps"] == 2 and meta["command"].endswith(f"--out {out} --steps 2")
     assert "--keep-every" not in meta["command"]
     # the last snapshot is the exported model; the step-2 one is what a 2-step run exports
-    final, snap4 = load_file(out / "model.safetensors"), load_file(out / "snapshots" / "step_000004.safetensors")
+    final = load_file(out / "model.safetensors")
+    snap4 = load_file(out / "snapshots" / "step_000004.safetensors")
     assert all(torch.equal(final[k], snap4[k]) for k in final)
     short = tmp_path / "short"
     assert train.main(ARGS + ["--out", str(short), "--steps", "2"]) == 0
-    again, snap2 = load_file(short / "model.safetensors"), load_file(out / "snapshots" / "step_000002.safetensors")
+    again = load_file(short / "model.safetensors")
+    snap2 = load_file(out / "snapshots" / "step_000002.safetensors")
     assert all(torch.equal(again[k], snap2[k]) for k in again)
     assert not all(torch.equal(final[k], snap2[k]) for k in final)
     with pytest.raises(SystemExit, match="--keep-every must be 0 or a positive"):
