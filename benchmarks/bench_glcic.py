@@ -1,7 +1,7 @@
 """GLCIC against the baselines on held-out landscapes, measured inside the holes.
 
     python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0] [--weights DIR]
-    python benchmarks/bench_glcic.py --snapshots RUN_DIR [--n 100] [--seed 20000]
+    python benchmarks/bench_glcic.py --snapshots RUN_DIR [--window 1] [--n 100] [--seed 20000]
 
 ``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
 rectangular holes covering 10-25% of the image (mask seed 10000). For each method: PSNR
@@ -13,17 +13,19 @@ and the issue's bars.
 ``--weights DIR`` measures the ``glcic-landscapes128`` of another weights folder (a candidate
 that :func:`course_lib.pretrained.publish` put there with ``root=DIR``) against the shipped baselines.
 
-``--snapshots RUN_DIR`` measures every snapshot a run kept (``train --keep-every``) on
-validation scenes and masks of another seed (20000 by default: neither training's nor the
-held-out set's), against biharmonic inpainting, and names the snapshot with the most HF
-energy among those that meet the PSNR and label bars there. GAN training swings from one
-snapshot to the next; picking on validation scenes keeps the held-out measurement honest.
+``--snapshots RUN_DIR`` measures every snapshot a run kept (``train --keep-every``), with
+Poisson blending (the paper's full method), on validation scenes and masks of another seed
+(20000 by default: neither training's nor the held-out set's), against biharmonic
+inpainting. With ``--window K`` it measures, at each snapshot, the mean weights of the K
+snapshots ending there (what ``train --average-from`` ships). It names the one whose worst
+margin over the label, PSNR and HF bars is largest (label and HF margins in percentage
+points, PSNR in dB). GAN training swings from one snapshot to the next; choosing on
+validation scenes keeps the held-out measurement honest.
 """
 
 import argparse
-import json
+import copy
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,37 +57,50 @@ def scenes(n: int, seed: int):
 
 
 def _completer(net):
-    return lambda x, m: complete(net, x, m, blend=False)
+    return lambda x, m: complete(net, x, m, blend=True)
 
 
-def snapshot_table(run: Path, n: int, seed: int, processes: int) -> str | None:
-    """Measure each snapshot of ``run`` on validation scenes; return the chosen one's path."""
+def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1) -> str:
+    """Measure each snapshot of ``run`` (or the mean of the ``window`` snapshots ending at it) on
+    validation scenes; return the chosen one's name."""
+    from safetensors.torch import load_file
+
+    from course_lib.trainer import average_states
+
     snapshots = sorted((run / "snapshots").glob("step_*.safetensors"))
-    if not snapshots:
-        raise SystemExit(f"error: no snapshots in {run / 'snapshots'}; train with --keep-every N")
+    if len(snapshots) < max(window, 1):
+        raise SystemExit(f"error: {len(snapshots)} snapshots in {run / 'snapshots'}, fewer than "
+                         f"--window {window}; train with --keep-every N")
     images, labels, masks = scenes(n, seed)
     segmenter = pretrained.load("segmenter-landscapes128")
     fillers = {"biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=processes)}
-    with tempfile.TemporaryDirectory() as root:
-        for path in snapshots:
-            step = json.loads(path.with_suffix(".json").read_text())["steps"]
-            pretrained.publish(path, f"step-{step}", command="", data="landscapes", root=root)
-            fillers[str(path)] = _completer(pretrained.load(f"step-{step}", root=root))
-        rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
+    states = [load_file(str(p)) for p in snapshots]
+    shipped = pretrained.load("glcic-landscapes128")  # the architecture; the weights are replaced
+    for i in range(window - 1, len(snapshots)):
+        steps = [int(p.stem.removeprefix("step_")) for p in snapshots[i - window + 1:i + 1]]
+        name = f"step {steps[0]}" if window == 1 else f"mean of steps {steps[0]}-{steps[-1]}"
+        mean = average_states(states[i - window + 1:i + 1])
+        net = copy.deepcopy(shipped)
+        net.load_state_dict({k: v.half().float() if v.is_floating_point() else v  # fp16, as shipped
+                             for k, v in mean.items()})
+        fillers[name] = _completer(net.eval())
+    rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
     bih = rows.pop("biharmonic (scikit-image)")
     rows.pop("real", None)
     print(f"{n} validation landscapes (seed {seed}); biharmonic: {bih['psnr']:.2f} dB, "
           f"{bih['label_acc']:.1%} labels, HF {bih['hf_ratio']:.2f}\n")
-    print("| snapshot | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | bars |")
+    print("| snapshot | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | "
+          "worst margin |")
     print("|---|---|---|---|---|---|")
-    best = None
+    margins = {}
     for name, r in rows.items():
-        ok = r["psnr"] >= bih["psnr"] - 1 and r["label_acc"] >= bih["label_acc"] + 0.10
-        print(f"| {Path(name).stem} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
-              f"{r['hf_ratio']:.2f} | {'met' if ok else 'missed'} |")
-        if ok and (best is None or r["hf_ratio"] > rows[best]["hf_ratio"]):
-            best = name
-    print(f"\nchosen (most HF energy among those meeting the bars): {best}")
+        margins[name] = min(100 * (r["label_acc"] - bih["label_acc"] - 0.10),  # points
+                            r["psnr"] - (bih["psnr"] - 1),                     # dB
+                            100 * (r["hf_ratio"] - 0.70))                      # points
+        print(f"| {name} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
+              f"{r['hf_ratio']:.2f} | {margins[name]:+.1f} |")
+    best = max(margins, key=margins.get)
+    print(f"\nchosen (the largest worst margin over the label, PSNR and HF bars): {best}")
     return best
 
 
@@ -99,13 +114,15 @@ def main() -> None:
     p.add_argument("--snapshots", type=Path, metavar="RUN_DIR",
                    help="instead: measure the run's snapshots on validation scenes and pick one")
     p.add_argument("--seed", type=int, default=20000, help="validation seed for --snapshots")
+    p.add_argument("--window", type=int, default=1,
+                   help="with --snapshots: measure the mean of this many consecutive snapshots")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.snapshots:
         if args.seed == HELD_OUT_SEED:
             raise SystemExit(f"error: --seed {HELD_OUT_SEED} is the held-out set; pick snapshots on another")
-        snapshot_table(args.snapshots, args.n, args.seed, args.processes)
+        snapshot_table(args.snapshots, args.n, args.seed, args.processes, args.window)
         return
     images, labels, masks = scenes(args.n, HELD_OUT_SEED)
     segmenter = pretrained.load("segmenter-landscapes128")

@@ -68,17 +68,20 @@ def _hardware(dev: torch.device, world: int) -> str:
     return f"{world} × {what}" if world > 1 else what
 
 
-def _reproducing_command(argv: list[str], world: int = 1, steps: int | None = None) -> str:
+def _reproducing_command(argv: list[str], world: int = 1, steps: int | None = None,
+                         snapshot: bool = False) -> str:
     """The command that reproduces this run: the same arguments without the ones that only say
     where the result goes or how this particular run was started (an exact resume changes nothing).
-    ``steps``: the step count the run reached, recorded in place of a ``--time-limit``."""
+    ``steps``: the step count the run reached, recorded in place of a ``--time-limit``.
+    ``snapshot``: the command for one snapshot, which is not an average."""
+    dropped = ("--publish", "--time-limit") + (("--average-from",) if snapshot else ())
     kept, skip = [], False
     for arg in argv:
         if skip:
             skip = False
-        elif arg in ("--publish", "--time-limit", "--keep-every") or (steps is not None and arg == "--steps"):
+        elif arg in dropped or (steps is not None and arg == "--steps"):
             skip = True
-        elif not (arg.startswith(("--publish=", "--time-limit=", "--keep-every="))
+        elif not (arg.startswith(tuple(a + "=" for a in dropped))
                   or (steps is not None and arg.startswith("--steps="))
                   or arg in ("--resume", "--force")):
             kept.append(arg)
@@ -107,6 +110,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--keep-every", type=int, default=0, metavar="N",
                    help="also export a snapshot every N steps into OUT/snapshots, with the command "
                         "that reproduces it (to pick one after training)")
+    p.add_argument("--average-from", type=int, metavar="STEP",
+                   help="ship the mean weights of the snapshots kept from STEP to the last step "
+                        "(needs --keep-every); a GAN's generator swings less averaged")
     p.add_argument("--publish", metavar="NAME", help="ship the result as checkpoint NAME")
     p.add_argument("--force", action="store_true",
                    help="train into a non-empty --out, and let --publish replace a shipped checkpoint")
@@ -141,6 +147,10 @@ def main(argv=None) -> int:
     if args.keep_every < 0:
         raise SystemExit(f"error: --keep-every must be 0 or a positive step count, not {args.keep_every}")
     settings.keep_every = args.keep_every
+    if args.average_from is not None and not (
+            args.keep_every and 0 < args.average_from <= settings.steps):
+        raise SystemExit("error: --average-from STEP needs --keep-every N and a STEP from 1 to the "
+                         f"step count ({settings.steps}), got {args.average_from}")
 
     if args.publish:
         from .pretrained import check_publishable
@@ -160,14 +170,14 @@ def main(argv=None) -> int:
     command = _reproducing_command(argv, world)
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
                       meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
-    trainer.snapshot_command = lambda step: _reproducing_command(argv, world, steps=step)
+    trainer.snapshot_command = lambda step: _reproducing_command(argv, world, steps=step, snapshot=True)
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
     trainer.fit(time_limit=args.time_limit)
     if trainer.step < trainer.total_steps:  # stopped by --time-limit: record the steps reached
         command = trainer.meta["command"] = _reproducing_command(argv, world, steps=trainer.step)
     if trainer.rank == 0:
-        path = trainer.export()
+        path = trainer.export(average_from=args.average_from)
         print(f"exported {path} after {trainer.step} steps ({trainer.seconds:.0f} s)")
         if args.publish:
             from .pretrained import publish

@@ -14,6 +14,8 @@ everything else, once:
   optional callback (a notebook shows them);
 - checkpoints every ``save_every`` steps, written atomically
   (:func:`atomic_save`), loaded with ``torch.load(weights_only=True)``;
+- snapshots of the shipped module every ``keep_every`` steps, and an export that
+  averages the last of them (:func:`average_states`);
 - fast mode: the step count goes through :func:`course_lib.runtime.steps`;
 - several processes with DistributedDataParallel when started by
   ``torchrun`` (each rank takes its slice of the global batch, so 2 ranks of
@@ -40,7 +42,7 @@ from .images import save_png
 from .runtime import steps as scaled_steps
 
 __all__ = ["Recipe", "TrainSettings", "Trainer", "atomic_save", "load_checkpoint",
-           "export_weights"]
+           "export_weights", "average_states"]
 
 
 class Recipe:
@@ -162,6 +164,21 @@ def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> 
     state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
              for k, v in module.state_dict().items()}
     return atomic_write(path, lambda tmp: save_file(state, str(tmp)))
+
+
+def average_states(states: list[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The mean of several snapshots' weights, in float32 (integer buffers: the last one's).
+
+    Averaging the iterates (Polyak and Juditsky 1992) damps the swing that a GAN's generator
+    makes from one step to the next; Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging
+    in GAN Training", measure it for GANs. StyleGAN's ``G_ema`` is the running form of the same idea."""
+    if not states:
+        raise ValueError("average_states: no snapshots to average")
+    keys = set(states[0])
+    if any(set(s) != keys for s in states):
+        raise ValueError("average_states: the snapshots hold different weights (another model?)")
+    return {k: torch.stack([s[k].float() for s in states]).mean(0) if states[0][k].is_floating_point()
+            else states[-1][k] for k in states[0]}
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -361,15 +378,41 @@ class Trainer:
         command = self.snapshot_command(self.step) if self.snapshot_command else None
         return self.export(self.out / "snapshots" / f"step_{self.step:06d}.safetensors", command=command)
 
-    def export(self, path: str | Path | None = None, command: str | None = None) -> Path:
+    def snapshots(self) -> dict[int, Path]:
+        """The snapshots this run kept so far, by step."""
+        folder = None if self.out is None else self.out / "snapshots"
+        if folder is None or not folder.is_dir():
+            return {}
+        return {int(p.stem.removeprefix("step_")): p for p in sorted(folder.glob("step_*.safetensors"))}
+
+    def averaged(self, first: int) -> tuple[nn.Module, list[int]]:
+        """The shipped module with the mean weights of the snapshots from step ``first`` to now."""
+        from safetensors.torch import load_file
+
+        kept = {s: p for s, p in self.snapshots().items() if first <= s <= self.step}
+        if not kept:
+            raise ValueError(f"export: no snapshots from step {first} to step {self.step} in "
+                             f"{self.out}/snapshots to average (train with keep_every)")
+        module = self.recipe.build_export(self.config)
+        mean = average_states([load_file(str(p)) for p in kept.values()])
+        own = module.state_dict()
+        module.load_state_dict({k: v.to(own[k].dtype) for k, v in mean.items()}, strict=True)
+        return module, sorted(kept)
+
+    def export(self, path: str | Path | None = None, command: str | None = None,
+               average_from: int | None = None) -> Path:
         """Write the shipped module as fp16 safetensors plus a ``meta.json`` beside it
-        (``command``: the one recorded, in place of ``meta["command"]``)."""
+        (``command``: the one recorded, in place of ``meta["command"]``; ``average_from``: ship
+        the mean of the snapshots kept from that step on instead, see :func:`average_states`)."""
         if path is None:
             if self.out is None:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
             path = self.out / "model.safetensors"
-        path = export_weights(self.recipe.export(self.modules), path)
-        meta = dict(self.meta, **({"command": command} if command else {}),
+        module, extra = self.recipe.export(self.modules), {}
+        if average_from is not None:
+            module, extra["averaged_steps"] = self.averaged(average_from)
+        path = export_weights(module, path)
+        meta = dict(self.meta, **({"command": command} if command else {}), **extra,
                     recipe=self.recipe.name, steps=self.step,
                     train_seconds=round(self.seconds, 1), config=dataclasses.asdict(self.config),
                     settings=dataclasses.asdict(self.settings))

@@ -96,8 +96,7 @@ def test_keep_every_exports_snapshots_that_their_command_reproduces(tmp_path, mo
     kept = sorted(p.name for p in (out / "snapshots").glob("*.safetensors"))
     assert kept == ["step_000002.safetensors", "step_000004.safetensors"]
     meta = json.loads((out / "snapshots" / "step_000002.json").read_text())
-    assert meta["steps"] == 2 and meta["command"].endswith(f"--out {out} --steps 2")
-    assert "--keep-every" not in meta["command"]
+    assert meta["steps"] == 2 and meta["command"].endswith(f"--out {out} --keep-every 2 --steps 2")
     # the last snapshot is the exported model; the step-2 one is what a 2-step run exports
     final = load_file(out / "model.safetensors")
     snap4 = load_file(out / "snapshots" / "step_000004.safetensors")
@@ -110,3 +109,45 @@ def test_keep_every_exports_snapshots_that_their_command_reproduces(tmp_path, mo
     assert not all(torch.equal(final[k], snap2[k]) for k in final)
     with pytest.raises(SystemExit, match="--keep-every must be 0 or a positive"):
         train.main(ARGS + ["--out", str(tmp_path / "bad"), "--keep-every", "-1"])
+
+
+def test_average_from_ships_the_mean_of_the_kept_snapshots(tmp_path, monkeypatch):
+    import json
+
+    from safetensors.torch import load_file
+
+    monkeypatch.setenv("COURSE_FAST", "0")
+    out = tmp_path / "run"
+    args = ARGS + ["--out", str(out), "--steps", "6", "--keep-every", "2", "--average-from", "4"]
+    assert train.main(args) == 0
+    snaps = [load_file(out / "snapshots" / f"step_{s:06d}.safetensors") for s in (4, 6)]
+    shipped, meta = load_file(out / "model.safetensors"), json.loads((out / "model.json").read_text())
+    assert meta["averaged_steps"] == [4, 6] and meta["steps"] == 6
+    assert meta["command"].endswith("--steps 6 --keep-every 2 --average-from 4")
+    snap_meta = json.loads((out / "snapshots" / "step_000004.json").read_text())
+    assert "--average-from" not in snap_meta["command"]  # a snapshot is one step's weights
+    floats = [k for k in shipped if shipped[k].is_floating_point()]
+    assert floats
+    for k in floats:
+        mean = ((snaps[0][k].float() + snaps[1][k].float()) / 2).half()
+        assert torch.equal(shipped[k], mean), k
+    assert any(not torch.equal(shipped[k], snaps[1][k]) for k in floats)  # not just the last one
+    with pytest.raises(SystemExit, match="--average-from STEP needs --keep-every"):
+        train.main(ARGS + ["--out", str(tmp_path / "b1"), "--steps", "4", "--average-from", "2"])
+    with pytest.raises(SystemExit, match="--average-from STEP needs --keep-every"):
+        train.main(ARGS + ["--out", str(tmp_path / "b2"), "--steps", "4", "--keep-every", "2",
+                           "--average-from", "9"])
+    assert not (tmp_path / "b1").exists() and not (tmp_path / "b2").exists()  # refused before training
+
+
+def test_average_states_checks_its_inputs():
+    from course_lib.trainer import average_states
+
+    a = {"w": torch.ones(2), "n": torch.tensor(3)}
+    b = {"w": torch.zeros(2), "n": torch.tensor(5)}
+    mean = average_states([a, b])
+    assert torch.equal(mean["w"], torch.full((2,), 0.5)) and int(mean["n"]) == 5
+    with pytest.raises(ValueError, match="no snapshots"):
+        average_states([])
+    with pytest.raises(ValueError, match="different weights"):
+        average_states([a, {"w": torch.ones(2)}])
