@@ -65,20 +65,20 @@ def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1
     validation scenes; return the chosen one's name."""
     from safetensors.torch import load_file
 
-    from course_lib.trainer import average_states
+    from course_lib.trainer import average_states, kept_snapshots
 
-    snapshots = sorted((run / "snapshots").glob("step_*.safetensors"))
+    snapshots = kept_snapshots(run)
     if len(snapshots) < max(window, 1):
-        raise SystemExit(f"error: {len(snapshots)} snapshots in {run / 'snapshots'}, fewer than "
+        raise SystemExit(f"error: {len(snapshots)} snapshots in {run}, fewer than "
                          f"--window {window}; train with --keep-every N")
     images, labels, masks = scenes(n, seed)
     segmenter = pretrained.load("segmenter-landscapes128")
     fillers = {"biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=processes)}
-    states = [load_file(str(p)) for p in snapshots]
+    steps, states = list(snapshots), [load_file(str(p)) for p in snapshots.values()]
     shipped = pretrained.load("glcic-landscapes128")  # the architecture; the weights are replaced
-    for i in range(window - 1, len(snapshots)):
-        steps = [int(p.stem.removeprefix("step_")) for p in snapshots[i - window + 1:i + 1]]
-        name = f"step {steps[0]}" if window == 1 else f"mean of steps {steps[0]}-{steps[-1]}"
+    for i in range(window - 1, len(steps)):
+        first, last = steps[i - window + 1], steps[i]
+        name = f"step {last}" if window == 1 else f"mean of steps {first}-{last}"
         mean = average_states(states[i - window + 1:i + 1])
         net = copy.deepcopy(shipped)
         net.load_state_dict({k: v.half().float() if v.is_floating_point() else v  # fp16, as shipped

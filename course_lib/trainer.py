@@ -42,7 +42,7 @@ from .images import save_png
 from .runtime import steps as scaled_steps
 
 __all__ = ["Recipe", "TrainSettings", "Trainer", "atomic_save", "load_checkpoint",
-           "export_weights", "average_states"]
+           "export_weights", "average_states", "kept_snapshots"]
 
 
 class Recipe:
@@ -164,6 +164,18 @@ def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> 
     state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
              for k, v in module.state_dict().items()}
     return atomic_write(path, lambda tmp: save_file(state, str(tmp)))
+
+
+SNAPSHOTS = "snapshots"  # the folder of a run that Trainer.keep writes to
+
+
+def kept_snapshots(out: str | Path | None) -> dict[int, Path]:
+    """The snapshots a run folder holds (``Trainer.keep``), by step, in step order."""
+    folder = None if out is None else Path(out) / SNAPSHOTS
+    if folder is None or not folder.is_dir():
+        return {}
+    found = {int(p.stem.removeprefix("step_")): p for p in folder.glob("step_*.safetensors")}
+    return dict(sorted(found.items()))
 
 
 def average_states(states: list[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -376,20 +388,13 @@ class Trainer:
         if self.out is None or self.rank != 0:
             return None
         command = self.snapshot_command(self.step) if self.snapshot_command else None
-        return self.export(self.out / "snapshots" / f"step_{self.step:06d}.safetensors", command=command)
-
-    def snapshots(self) -> dict[int, Path]:
-        """The snapshots this run kept so far, by step."""
-        folder = None if self.out is None else self.out / "snapshots"
-        if folder is None or not folder.is_dir():
-            return {}
-        return {int(p.stem.removeprefix("step_")): p for p in sorted(folder.glob("step_*.safetensors"))}
+        return self.export(self.out / SNAPSHOTS / f"step_{self.step:06d}.safetensors", command=command)
 
     def averaged(self, first: int) -> tuple[nn.Module, list[int]]:
         """The shipped module with the mean weights of the snapshots from step ``first`` to now."""
         from safetensors.torch import load_file
 
-        kept = {s: p for s, p in self.snapshots().items() if first <= s <= self.step}
+        kept = {s: p for s, p in kept_snapshots(self.out).items() if first <= s <= self.step}
         if not kept:
             raise ValueError(f"export: no snapshots from step {first} to step {self.step} in "
                              f"{self.out}/snapshots to average (train with keep_every)")
