@@ -348,10 +348,10 @@ class Trainer:
                 flag = torch.tensor([float(out_of_time)], device=self.device)
                 dist.all_reduce(flag, op=dist.ReduceOp.MAX)
                 out_of_time = bool(flag.item())
+            if self.settings.keep_every and self.step % self.settings.keep_every == 0:
+                self.keep()  # before the checkpoint: a run resumed from it never skips a snapshot
             if self.step % self.settings.save_every == 0 or self.step == end or out_of_time:
                 self.save()
-            if self.settings.keep_every and self.step % self.settings.keep_every == 0:
-                self.keep()
             if out_of_time:
                 break
         bar.close()
