@@ -65,7 +65,7 @@ def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1
     validation scenes; return the chosen one's name."""
     from safetensors.torch import load_file
 
-    from course_lib.trainer import average_states, kept_snapshots
+    from course_lib.trainer import average_states, kept_snapshots, load_weights
 
     snapshots = kept_snapshots(run)
     if len(snapshots) < max(window, 1):
@@ -80,10 +80,8 @@ def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1
         first, last = steps[i - window + 1], steps[i]
         name = f"step {last}" if window == 1 else f"mean of steps {first}-{last}"
         mean = average_states(states[i - window + 1:i + 1])
-        net = copy.deepcopy(shipped)
-        net.load_state_dict({k: v.half().float() if v.is_floating_point() else v  # fp16, as shipped
-                             for k, v in mean.items()})
-        fillers[name] = _completer(net.eval())
+        fp16 = {k: v.half() if v.is_floating_point() else v for k, v in mean.items()}  # as shipped
+        fillers[name] = _completer(load_weights(copy.deepcopy(shipped), fp16).eval())
     rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
     bih = rows.pop("biharmonic (scikit-image)")
     rows.pop("real", None)

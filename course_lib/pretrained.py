@@ -62,6 +62,7 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
     from safetensors.torch import load_file
 
     from .train import get_recipe
+    from .trainer import load_weights
 
     root = Path(root) if root else WEIGHTS_DIR
     entry = info(name, root)
@@ -76,11 +77,7 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
                          f"says {entry['sha256'][:12]}…; the file is damaged or was changed")
     recipe = get_recipe(entry["recipe"])
     config = recipe.config_class(**entry["config"])
-    model = recipe.build_export(config)
-    state = load_file(str(path))
-    own = model.state_dict()
-    state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
-    model.load_state_dict(state, strict=True)
+    model = load_weights(recipe.build_export(config), load_file(str(path)))
     return model.to(device).eval()
 
 

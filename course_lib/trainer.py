@@ -42,7 +42,7 @@ from .images import save_png
 from .runtime import steps as scaled_steps
 
 __all__ = ["Recipe", "TrainSettings", "Trainer", "atomic_save", "load_checkpoint",
-           "export_weights", "average_states", "kept_snapshots"]
+           "export_weights", "load_weights", "average_states", "kept_snapshots"]
 
 
 class Recipe:
@@ -176,6 +176,15 @@ def kept_snapshots(out: str | Path | None) -> dict[int, Path]:
         return {}
     found = {int(p.stem.removeprefix("step_")): p for p in folder.glob("step_*.safetensors")}
     return dict(sorted(found.items()))
+
+
+def load_weights(module: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.Module:
+    """Load ``state`` (fp16 from :func:`export_weights`, or any dtype) into ``module`` strictly,
+    each tensor cast to the dtype of the module's own; the inverse of :func:`export_weights`."""
+    own = module.state_dict()
+    module.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in state.items()},
+                           strict=True)
+    return module
 
 
 def average_states(states: list[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -398,11 +407,8 @@ class Trainer:
         if not kept:
             raise ValueError(f"export: no snapshots from step {first} to step {self.step} in "
                              f"{self.out}/snapshots to average (train with keep_every)")
-        module = self.recipe.build_export(self.config)
         mean = average_states([load_file(str(p)) for p in kept.values()])
-        own = module.state_dict()
-        module.load_state_dict({k: v.to(own[k].dtype) for k, v in mean.items()}, strict=True)
-        return module, sorted(kept)
+        return load_weights(self.recipe.build_export(self.config), mean), sorted(kept)
 
     def export(self, path: str | Path | None = None, command: str | None = None,
                average_from: int | None = None) -> Path:
