@@ -50,6 +50,8 @@ __all__ = ["SPACES", "InversionConfig", "PRESETS", "Inversion", "spaces_of", "in
            "EncoderConfig", "Encoder", "encode", "hybrid_invert", "EncoderRecipe"]
 
 SPACES = ("z", "w", "w+")
+OPTIMIZERS = ("adam", "lbfgs")
+LBFGS_HISTORY = 20    # curvature pairs L-BFGS keeps (torch.optim.LBFGS's history_size)
 Features = Callable[[torch.Tensor], Sequence[torch.Tensor]]
 
 
@@ -66,6 +68,7 @@ class InversionConfig:
     optimize_noise: bool = False
     restarts: int = 1            # independent starts; the best final loss wins (Z has local minima)
     seed: int = 0
+    optimizer: str = "adam"      # "adam" (the papers', with the ramp above) or "lbfgs" (see invert)
 
 
 
@@ -199,6 +202,92 @@ def _remember(features: Features, target: torch.Tensor, target_features) -> Feat
     return lambda images: target_features if images is target else features(images)
 
 
+def _objective(generator: nn.Module, latent: torch.Tensor, space: str, noise, target: torch.Tensor,
+               features: Features | None, config: InversionConfig):
+    """The loss of the module docstring for ``latent``: ``(loss, mse, perceptual, image)``."""
+    image = synthesize(generator, latent, space, noise)
+    mse = F.mse_loss(image, target)
+    percept = (perceptual_distance(features, image, target).mean() if features is not None
+               and config.perceptual_weight > 0 else torch.zeros((), device=image.device))
+    loss = config.mse_weight * mse + config.perceptual_weight * percept
+    if config.optimize_noise:
+        loss = loss + config.noise_weight * noise_regularization(noise)
+    return loss, mse, percept, image
+
+
+def _record(step: int, loss, mse, percept, image, target, lr: float) -> dict[str, float]:
+    return {"step": step, "loss": float(loss.detach()), "mse": float(mse.detach()),
+            "perceptual": float(percept.detach()), "lr": lr,
+            "psnr": float(psnr(image.detach(), target).mean())}
+
+
+def _adam_search(generator: nn.Module, target: torch.Tensor, latent: torch.Tensor, space: str, noise,
+                 features: Features | None, config: InversionConfig, callback) -> list[dict[str, float]]:
+    """Adam with the projector's learning-rate ramp, the whole batch at once (Adam's steps are
+    per coordinate, so the images do not interact); ``latent`` (and the noise maps, when
+    optimised) are updated in place. Returns the history per step."""
+    params = [latent] + (noise if config.optimize_noise else [])
+    opt = torch.optim.Adam(params, lr=config.lr)
+    history = []
+    for step in range(config.steps):
+        lr = learning_rate(step / config.steps, config.lr, config.lr_rampup, config.lr_rampdown)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss, mse, percept, image = _objective(generator, latent, space, noise, target, features, config)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if config.optimize_noise:
+            with torch.no_grad():          # keep each map at zero mean, unit variance
+                for m in noise:
+                    m.sub_(m.mean((1, 2, 3), keepdim=True)).div_(m.std((1, 2, 3), keepdim=True))
+        history.append(_record(step, loss, mse, percept, image, target, lr))
+        if callback is not None:
+            callback(step, image.detach())
+    return history
+
+
+def _lbfgs_one(generator: nn.Module, target: torch.Tensor, code: torch.Tensor, space: str, noise,
+               features: Features | None, config: InversionConfig) -> list[dict[str, float]]:
+    """L-BFGS on one image's code (``1×...``, updated in place); the history per evaluation."""
+    code.requires_grad_(True)
+    opt = torch.optim.LBFGS([code], lr=1.0, max_iter=config.steps, max_eval=config.steps,
+                            history_size=LBFGS_HISTORY, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-12, tolerance_change=1e-14)
+    history = []
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss, mse, percept, image = _objective(generator, code, space, noise, target, features, config)
+        loss.backward()
+        history.append(_record(len(history), loss, mse, percept, image, target, 1.0))
+        return loss
+
+    opt.step(closure)
+    code.requires_grad_(False)
+    return history
+
+
+def _lbfgs_search(generator: nn.Module, target: torch.Tensor, latent: torch.Tensor, space: str, noise,
+                  features: Features | None, config: InversionConfig) -> list[dict[str, float]]:
+    """Minimise the objective with L-BFGS (Liu and Nocedal 1989), strong-Wolfe line search, one
+    image at a time, so that each image's search is independent of the others (one line search
+    for a batch would tie their step sizes together). ``config.steps`` caps the generator
+    evaluations per image; ``latent`` is updated in place. Returns the history per evaluation,
+    averaged over the images."""
+    histories = []
+    for i in range(len(target)):
+        code = latent[i:i + 1].detach().clone()
+        maps = [m[i:i + 1] for m in noise] if noise is not None else None
+        histories.append(_lbfgs_one(generator, target[i:i + 1], code, space, maps, features, config))
+        with torch.no_grad():
+            latent[i:i + 1] = code
+    longest = max(len(h) for h in histories)   # a search that stopped early keeps its last values
+    padded = [h + [h[-1]] * (longest - len(h)) for h in histories]
+    return [{key: (k if key == "step" else sum(h[k][key] for h in padded) / len(padded))
+             for key in padded[0][0]} for k in range(longest)]
+
+
 def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig | None = None,
            features: Features | None = None, init: torch.Tensor | None = None,
            callback: Callable[[int, torch.Tensor], None] | None = None) -> Inversion:
@@ -207,13 +296,24 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
     ``init`` starts from a given code (an encoder's guess: hybrid inversion) instead of
     :func:`initial_latent`. ``features`` adds the perceptual term; without it only the
     pixel MSE is used. ``callback(step, image)`` sees the current image every step.
+
+    ``config.optimizer`` picks the search: ``"adam"``, the papers' (Image2StyleGAN and StyleGAN 2's
+    projector), with the learning-rate ramp; or ``"lbfgs"``, a quasi-Newton method that suits
+    this objective, which is deterministic and smooth (noise maps fixed), and that needs no
+    learning rate. It runs one image at a time (:func:`_lbfgs_search`), with ``config.steps``
+    generator evaluations each, and takes neither ``optimize_noise`` nor a ``callback``.
     """
     config = config or InversionConfig()
     target = check_image(target, "invert(target)")
     space = _check_space(generator, config.space)
-    steps = check_count(config.steps, "InversionConfig.steps")
+    check_count(config.steps, "InversionConfig.steps")
     if features is None and config.mse_weight <= 0:
         raise ValueError("invert: with mse_weight <= 0 a perceptual `features` network is needed")
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"invert: optimizer must be one of {OPTIMIZERS}, got {config.optimizer!r}")
+    if config.optimizer == "lbfgs" and (config.optimize_noise or callback is not None):
+        raise ValueError("invert: optimizer='lbfgs' runs one image at a time and optimises only the latent "
+                         "code: it takes neither optimize_noise=True nor a callback (use 'adam')")
     dev = next(generator.parameters()).device
     target = target.to(dev)
     was_training = generator.training
@@ -235,32 +335,11 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
             latent.requires_grad_(True)
             noise = _noise_maps(generator, len(target), config.optimize_noise)
             noise = [m.to(dev) for m in noise] if noise is not None else None
-            params = [latent] + (noise if config.optimize_noise else [])
-            opt = torch.optim.Adam(params, lr=config.lr)
-            history = []
-            for step in range(steps):
-                lr = learning_rate(step / steps, config.lr, config.lr_rampup, config.lr_rampdown)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                image = synthesize(generator, latent, space, noise)
-                mse = F.mse_loss(image, target)
-                percept = (perceptual_distance(features, image, target).mean() if features is not None
-                           and config.perceptual_weight > 0 else torch.zeros((), device=dev))
-                loss = config.mse_weight * mse + config.perceptual_weight * percept
-                if config.optimize_noise:
-                    loss = loss + config.noise_weight * noise_regularization(noise)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if config.optimize_noise:
-                    with torch.no_grad():          # keep each map at zero mean, unit variance
-                        for m in noise:
-                            m.sub_(m.mean((1, 2, 3), keepdim=True)).div_(m.std((1, 2, 3), keepdim=True))
-                history.append({"step": step, "loss": float(loss.detach()), "mse": float(mse.detach()),
-                                "perceptual": float(percept.detach()), "lr": lr,
-                                "psnr": float(psnr(image.detach(), target).mean())})
-                if callback is not None:
-                    callback(step, image.detach())
+            if config.optimizer == "lbfgs":
+                latent.requires_grad_(False)
+                history = _lbfgs_search(generator, target, latent, space, noise, features, config)
+            else:
+                history = _adam_search(generator, target, latent, space, noise, features, config, callback)
             with torch.no_grad():
                 image = synthesize(generator, latent, space, noise)
                 history[-1]["psnr"] = float(psnr(image, target).mean())
