@@ -17,6 +17,9 @@ Symbols -> code: ``x`` -> ``target``; ``G(latent)`` -> :func:`synthesize`; the s
 ``L_percept`` -> ``features`` (a callable giving a list of feature maps, see
 :func:`perceptual_distance`); ``R`` -> :func:`noise_regularization`; the learning-rate ramp ->
 :func:`learning_rate`. The DCGAN has only ``z``; a StyleGAN (:mod:`course_lib.stylegan`) has all three.
+The papers search with Adam; ``InversionConfig(optimizer="lbfgs")`` searches with L-BFGS instead
+(Liu and Nocedal 1989, "On the limited memory BFGS method for large scale optimization"), which
+suits this deterministic, smooth objective (:func:`_lbfgs_search`).
 
 Encoders and hybrid inversion. Zhu et al. 2016 (Sec. 3.1) compare three ways to invert: optimise,
 train an encoder ``P`` that maps an image to its code in one pass, or both, the "hybrid" method:
