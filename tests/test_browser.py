@@ -185,6 +185,11 @@ def _run_all_cells(page, url: str, token: str, path: Path) -> None:
             page.keyboard.press("Escape")
     else:
         pytest.fail("Run All Cells did not reach the kernel (3 tries)")
+    _wait_idle(kernel, RUN_TIMEOUT_S)
+
+
+def _wait_idle(kernel, timeout: float) -> None:
+    """Wait until the kernel has been idle for 3 s."""
     idle_since = [None]
 
     def settled():
@@ -194,7 +199,7 @@ def _run_all_cells(page, url: str, token: str, path: Path) -> None:
         idle_since[0] = idle_since[0] or time.monotonic()
         return time.monotonic() - idle_since[0] > 3
 
-    _wait(settled, RUN_TIMEOUT_S, "all cells to run")
+    _wait(settled, timeout, "all cells to run")
 
 
 def _save_and_read(page, path: Path) -> nbformat.NotebookNode:
@@ -241,6 +246,14 @@ def test_slider_redraws_the_image_in_chromium(jupyterlab, notebook):
                 page.screenshot(path=str(OUTPUT / f"{path.stem}-timeout.png"))
                 pytest.fail(f"{notebook}: {err}")
             problems = _failures(_save_and_read(page, path))
+            # On a loaded machine the kernel can sit idle for 3 s between two queued cells; cells
+            # still queued (none failed) get up to 5 more waits before they count as not run.
+            for _ in range(5):
+                if not problems or not all(p.endswith("did not run") for p in problems):
+                    break
+                time.sleep(5)
+                _wait_idle(lambda: _kernel(url, token, path), RUN_TIMEOUT_S)
+                problems = _failures(_save_and_read(page, path))
             assert not problems, f"{notebook} in the browser:\n" + "\n".join(problems[:5])
 
             image = page.locator("img.course-image").first
