@@ -100,6 +100,13 @@ def embed(G, features, images: torch.Tensor, config: InversionConfig, space: str
     return r, psnr(r.image, images), time.perf_counter() - start
 
 
+def embed_logged(runs: dict, G, features, name: str, images: torch.Tensor, config: InversionConfig,
+                 space: str, encoder=None) -> None:
+    """:func:`embed` into ``runs[name, space]``, printing how long it took."""
+    runs[name, space] = embed(G, features, images, config, space, encoder)
+    print(f"  ({name}, {space}: {runs[name, space][2]:.0f} s)", flush=True)
+
+
 def reconstruction_tables(G, features, sets: dict, config: InversionConfig, noise_row: bool,
                           encoder=None) -> dict:
     """Every set in Z, W and W+ from w̄; the two sets of real images (not the yardstick) also
@@ -109,8 +116,7 @@ def reconstruction_tables(G, features, sets: dict, config: InversionConfig, nois
         spaces = ["z", "w", "w+"] + ([HYBRID, HYBRID_LBFGS] if encoder is not None and i < 2 else []) \
             + ([NOISE_ROW] if noise_row and i == 0 else [])
         for space in spaces:
-            runs[name, space] = embed(G, features, images, config, space, encoder)
-            print(f"  ({name}, {space}: {runs[name, space][2]:.0f} s)", flush=True)
+            embed_logged(runs, G, features, name, images, config, space, encoder)
     print(f"\n### Reconstruction: median PSNR (dB) after {config.steps} steps "
           f"(lr {config.lr}, perceptual weight {config.perceptual_weight}, noise maps fixed)\n")
     print("W+ is searched three ways: from the mean w̄ (Image2StyleGAN), and from the encoder's code E(x) "
@@ -245,8 +251,7 @@ def main() -> None:
     if args.hybrid_only:
         runs = {}
         for s in W_PLUS if encoder is not None else ("w+",):
-            runs[faces_name, s] = embed(G, features, faces, config, s, encoder)
-            print(f"  ({faces_name}, {s}: {runs[faces_name, s][2]:.0f} s)", flush=True)
+            embed_logged(runs, G, features, faces_name, faces, config, s, encoder)
         print(f"\n### W+ on the {faces_name}: median PSNR (dB) after {config.steps} steps (bar: 28 dB)\n")
         print("| search | median | mean | bar |")
         print("|---|---|---|---|")

@@ -335,11 +335,10 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
                 latent = init.detach().clone().to(dev)
             else:
                 latent = initial_latent(generator, space, len(target), config.seed + restart).to(dev)
-            latent.requires_grad_(True)
+            latent.requires_grad_(config.optimizer == "adam")   # L-BFGS optimises per-image copies
             noise = _noise_maps(generator, len(target), config.optimize_noise)
             noise = [m.to(dev) for m in noise] if noise is not None else None
             if config.optimizer == "lbfgs":
-                latent.requires_grad_(False)
                 history = _lbfgs_search(generator, target, latent, space, noise, features, config)
             else:
                 history = _adam_search(generator, target, latent, space, noise, features, config, callback)
