@@ -29,8 +29,8 @@ from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 
 __all__ = [
-    "read", "dumps", "make_exercise", "plan_exercises", "generate", "stale_exercises", "notebook_client",
-    "is_solution", "is_test", "is_locked", "grade_id", "points", "max_points",
+    "read", "reads", "dumps", "make_exercise", "plan_exercises", "generate", "stale_exercises",
+    "notebook_client", "is_solution", "is_test", "is_locked", "grade_id", "points", "max_points",
 ]
 
 NBFORMAT = 4
@@ -78,6 +78,14 @@ def max_points(nb) -> float:
 def read(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook as nbformat v4 (raises on a file that is not a notebook)."""
     return nbformat.read(str(path), as_version=NBFORMAT)
+
+
+def reads(data: str | bytes) -> nbformat.NotebookNode:
+    """A notebook from its file's text or bytes, as :func:`read` gives it (so a caller that has
+    already read the bytes, to hash them, parses exactly what it hashed)."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return nbformat.reads(data, as_version=NBFORMAT)
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:

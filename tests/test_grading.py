@@ -213,3 +213,140 @@ def test_nbgrader_route_releases_the_exercise_and_autogrades(tmp_path):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {s: gb.find_submission("00_warmup", s).score for s in ("ada", "bo")}
     assert scores == {"ada": FULL, "bo": 0}
+
+
+# ----------------------------------------------------------------------------- a whole class
+# A fake class of tiny notebooks (no torch: a kernel runs one in under a second), for the
+# parallel, resumable and sharded runs.
+
+TINY_STUDENTS = [f"student{i:02d}" for i in range(8)]
+TINY_ANSWERS = {  # by student index % 3: right, wrong, not done
+    0: "def double(x):\n    return 2 * x",
+    1: "def double(x):\n    return x + 1",
+    2: "def double(x):\n    raise NotImplementedError()",
+}
+
+
+def _nbgrader(cell, gid, **meta):
+    cell.metadata["nbgrader"] = {"grade_id": gid, "schema_version": 3, "locked": False,
+                                 "solution": False, "grade": False, **meta}
+    return cell
+
+
+def _tiny_official(version: int = 1) -> nbformat.NotebookNode:
+    new = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        _nbgrader(new("import time\ntime.sleep(0.2)  # a notebook that takes a moment"), "setup",
+                  locked=True),
+        _nbgrader(new("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+                  "double", solution=True),
+        _nbgrader(new("assert double(3) == 6"), "test-double", grade=True, locked=True, points=2),
+        _nbgrader(new(f"assert double(0) == 0\nassert {version} == 1, 'a stricter official test'"),
+                  "test-zero", grade=True, locked=True, points=1),
+    ]
+    return nb
+
+
+def _tiny_class(root: Path, students=TINY_STUDENTS) -> tuple[Path, Path]:
+    """``(submissions, source)``: one tiny notebook per student, answered right, wrong or not."""
+    source, subs = root / "source", root / "submissions"
+    _write(_tiny_official(), source / "tiny.ipynb")
+    for i, student in enumerate(students):
+        nb = _tiny_official()
+        _cell(nb, "double").source = TINY_ANSWERS[i % 3]
+        _write(nb, subs / student / "tiny.ipynb")
+    return subs, source
+
+
+def _grade_cli(subs: Path, source: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "course_lib.grading", "grade", str(subs), "--out", str(out),
+         "--source", str(source), "--timeout", "30", *extra],
+        cwd=out.parent, env=_env(), capture_output=True, text=True, timeout=300)
+
+
+def _summary(proc: subprocess.CompletedProcess) -> dict[str, int]:
+    """The counts of the grader's summary line: {"graded": 3, "skipped as unchanged": 5, ...}."""
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("summary: "))
+    counts = line.removeprefix("summary: ").split(" (")[0].split(", ")
+    return {what: int(n) for n, what in (c.split(" ", 1) for c in counts)}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny class, graded once with one job: the reference every other run must equal."""
+    base = tmp_path_factory.mktemp("tiny")
+    subs, source = _tiny_class(base)
+    before = _snapshot(subs)
+    out = base / "reference" / "grades.csv"
+    out.parent.mkdir()
+    proc = _grade_cli(subs, source, out, "--jobs", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _snapshot(subs) == before  # results folder and sidecar are written beside the CSV
+    return {"base": base, "subs": subs, "source": source, "csv": out.read_text(encoding="utf-8"),
+            "summary": _summary(proc)}
+
+
+def test_tiny_reference_grades_every_student(tiny):
+    rows = list(csv.DictReader(tiny["csv"].splitlines()))
+    assert [r["student"] for r in rows] == TINY_STUDENTS
+    expected = {0: "3", 1: "0", 2: "0"}  # right: 2 + 1 points; x + 1 fails both tests; not done
+    assert [r["points"] for r in rows] == [expected[i % 3] for i in range(len(rows))]
+    assert tiny["summary"] == {"graded": 8, "timed out": 0, "failed to run": 0, "skipped as unchanged": 0}
+
+
+def test_two_jobs_give_the_same_rows_as_one(tiny, tmp_path):
+    out = tmp_path / "grades.csv"
+    proc = _grade_cli(tiny["subs"], tiny["source"], out, "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 at a time, 1 thread(s) per kernel" in proc.stderr or os.cpu_count() != 2, proc.stderr
+    assert out.read_text(encoding="utf-8") == tiny["csv"]  # row for row, in the same order
+    assert _summary(proc)["graded"] == len(TINY_STUDENTS)
+
+
+def test_killed_run_resumes_and_regrades_nothing_finished(tiny, tmp_path):
+    """SIGKILL the grader once some results are saved; the rerun grades only the rest."""
+    import signal
+    import time
+
+    out = tmp_path / "grades.csv"
+    results = tmp_path / "grades.results"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_lib.grading", "grade", str(tiny["subs"]), "--out", str(out),
+         "--source", str(tiny["source"]), "--timeout", "30", "--jobs", "1"],
+        cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(results.rglob("*.ipynb.json"))) < 3 and proc.poll() is None:
+        assert time.monotonic() < deadline, "the grader saved no results within 120 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in results.rglob("*.ipynb.json")}
+    assert 3 <= len(finished) < len(TINY_STUDENTS), "the kill should land halfway through"
+    assert not out.exists()  # the CSV is written at the end
+
+    rerun = _grade_cli(tiny["subs"], tiny["source"], out, "--jobs", "2")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert out.read_text(encoding="utf-8") == tiny["csv"]
+    counts = _summary(rerun)
+    assert counts["skipped as unchanged"] == len(finished), counts
+    assert counts["graded"] == len(TINY_STUDENTS) - len(finished), counts
+    for path, (mtime, data) in finished.items():  # not rewritten: not regraded
+        assert (path.stat().st_mtime_ns, path.read_bytes()) == (mtime, data), path
+    assert not list(results.rglob(".*.tmp"))
+
+    # A changed submission is graded again, and only it; --force grades all.
+    changed = tiny["base"] / "changed"
+    shutil.copytree(tiny["subs"], changed)
+    nb = nbs.read(changed / "student02" / "tiny.ipynb")
+    _cell(nb, "double").source = TINY_ANSWERS[0]
+    _write(nb, changed / "student02" / "tiny.ipynb")
+    again = _grade_cli(changed, tiny["source"], out, "--jobs", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    counts = _summary(again)
+    assert (counts["graded"], counts["skipped as unchanged"]) == (1, len(TINY_STUDENTS) - 1), counts
+    row = next(r for r in csv.DictReader(out.read_text(encoding="utf-8").splitlines())
+               if r["student"] == "student02")
+    assert row["points"] == "3"
