@@ -29,8 +29,9 @@ lab: install
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/lectures/00_welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Every unit test, then every lecture and solution notebook in fast mode (nbval).
+# The layers contract, then every unit test, then every lecture and solution notebook in fast mode (nbval).
 test: install
+	$(VENV)/bin/lint-imports
 	COURSE_FAST=1 $(PY) -m pytest tests/ lectures/ solutions/ $(NBVAL)
 
 # Unit tests only (no notebooks, no browser).
@@ -56,6 +57,7 @@ grade: install
 
 lint: install
 	$(VENV)/bin/ruff check course_lib tests benchmarks
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) benchmarks/bench_data.py

@@ -14,7 +14,7 @@ import numbers
 
 import torch
 
-__all__ = ["check_image", "check_mask", "check_labels", "check_same_size", "describe",
+__all__ = ["check_image", "check_mask", "check_labels", "describe",
            "check_int", "check_count", "check_size", "check_seed"]
 
 _RANGE_SLACK = 1e-3  # float rounding, e.g. fp16 weights, may overshoot [-1, 1] slightly
@@ -119,12 +119,3 @@ def check_labels(y, name: str = "labels", num_classes: int | None = None) -> tor
             bound = f"[0, {num_classes})" if num_classes is not None else "≥ 0"
             raise ValueError(f"{name}: expected class indices in {bound}, got [{lo}, {hi}]")
     return y
-
-
-def check_same_size(a: torch.Tensor, b: torch.Tensor, names: str = "a and b") -> None:
-    """Raise unless ``a`` and ``b`` have the same batch size and spatial size."""
-    for x in (a, b):
-        if not isinstance(x, torch.Tensor) or x.dim() < 3:
-            raise ValueError(f"{names}: expected batched tensors, got {describe(x)}")
-    if a.shape[0] != b.shape[0] or tuple(a.shape[-2:]) != tuple(b.shape[-2:]):
-        raise ValueError(f"{names}: expected the same N and H×W, got {describe(a)} and {describe(b)}")

@@ -16,8 +16,8 @@ The paper's architecture guidelines (Section 3), each a line below:
 
 Paper symbols -> code: ``z`` -> ``z`` (``N×nz``, standard normal), ``G`` ->
 :class:`Generator`, ``D`` -> :class:`Discriminator` (returns the logit of
-"real"), the minimax objective -> :meth:`DCGANRecipe.training_step` (the
-non-saturating form, as in the paper's code).
+"real"), the minimax objective -> :meth:`DCGANRecipe.training_step` with
+:mod:`course_lib.losses` (the non-saturating form, as in the paper's code).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ import dataclasses
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .latent import sample_z
-from .trainer import Recipe, TrainSettings
+from .checks import describe
+from .layers import LatentGenerator, down_block, sample_z
+from .losses import discriminator_loss, generator_loss
+from .recipes import Recipe, TrainSettings, register
 
 __all__ = ["DCGANConfig", "Generator", "Discriminator", "DCGANRecipe", "up_block", "down_block",
            "init_weights"]
@@ -43,7 +44,6 @@ class DCGANConfig:
     ngf: int = 64            # generator channels at the last hidden layer (doubled per step down)
     ndf: int = 64            # discriminator channels at the first layer (doubled per step down)
     lr: float = 2e-4
-    beta1: float = 0.5
     data_size: int = 20_000  # faces generated for training (seed 0)
 
 
@@ -63,15 +63,6 @@ def up_block(c_in: int, c_out: int) -> nn.Sequential:
     )
 
 
-def down_block(c_in: int, c_out: int, norm: bool = True) -> nn.Sequential:
-    """Halve the resolution: 4×4 convolution with stride 2, batch norm (optional), LeakyReLU(0.2)."""
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=4, stride=2, padding=1, bias=not norm)]
-    if norm:
-        layers.append(nn.BatchNorm2d(c_out))
-    layers.append(nn.LeakyReLU(0.2, inplace=True))
-    return nn.Sequential(*layers)
-
-
 def init_weights(module: nn.Module) -> None:
     """The paper's initialisation: convolutions from N(0, 0.02); batch-norm scales from N(1, 0.02)."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -83,8 +74,10 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-class Generator(nn.Module):
-    """``z`` (``N×nz``) -> image ``N×3×S×S`` in [-1, 1]."""
+class Generator(LatentGenerator):
+    """``z`` (``N×nz``) -> image ``N×3×S×S`` in [-1, 1]. Its only latent space is ``z``."""
+
+    spaces = ("z",)
 
     def __init__(self, config: DCGANConfig):
         super().__init__()
@@ -101,10 +94,20 @@ class Generator(nn.Module):
             nn.ConvTranspose2d(widths[-1], 3, kernel_size=4, stride=2, padding=1), nn.Tanh())
         self.apply(init_weights)
 
+    @property
+    def latent_dim(self) -> int:
+        return self.config.nz
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.config.nz:
-            raise ValueError(f"Generator: expected z of shape N×{self.config.nz}, got {tuple(z.shape)}")
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.config.nz:
+            raise ValueError(f"Generator: expected z of shape N×{self.config.nz}, got {describe(z)}")
         return self.to_rgb(self.blocks(self.project(z[:, :, None, None])))
+
+    def synthesize(self, latent: torch.Tensor, space: str = "z", noise=None) -> torch.Tensor:
+        self.check_space(space, "synthesize")
+        if noise is not None:
+            raise ValueError("synthesize: a DCGAN has no noise inputs (noise must be None)")
+        return self(latent)
 
 
 class Discriminator(nn.Module):
@@ -124,6 +127,7 @@ class Discriminator(nn.Module):
         return self.to_logit(self.blocks(images)).flatten()
 
 
+@register
 class DCGANRecipe(Recipe):
     name = "dcgan"
     config_class = DCGANConfig
@@ -132,13 +136,10 @@ class DCGANRecipe(Recipe):
                 "paper": TrainSettings(steps=20000, batch_size=128, sample_every=1000, save_every=500)}
     accepts = ("faces", "folder")
     export_module = "generator"
+    betas = (0.5, 0.999)     # the paper's: beta1 0.5 (0.9 "resulted in training oscillation")
 
     def build(self, config):
         return {"generator": Generator(config), "discriminator": Discriminator(config)}
-
-    def optimizers(self, modules, config):
-        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-                for k, m in modules.items()}
 
     def training_step(self, modules, optimizers, batch, step, config):
         G, D = modules["generator"], modules["discriminator"]
@@ -147,14 +148,12 @@ class DCGANRecipe(Recipe):
         fake = G(z)
         # D: maximise log D(x) + log(1 - D(G(z)))
         d_real, d_fake = D(real), D(fake.detach())
-        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        d_loss = discriminator_loss(d_real, d_fake, "logistic")
         optimizers["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         optimizers["discriminator"].step()
         # G: maximise log D(G(z)) (the non-saturating loss)
-        d_fake = D(fake)
-        g_loss = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+        g_loss = generator_loss(D(fake), "logistic")
         optimizers["generator"].zero_grad(set_to_none=True)
         g_loss.backward()
         optimizers["generator"].step()

@@ -19,7 +19,7 @@ How it differs from VGG-16:
   Features trained on so little data are less general: they know skin, sky and grass well,
   and a photo's content mostly through its colours and textures.
 - **Use.** ``features(images)`` returns the four stages' activations (like VGG's
-  ``relu1_2, relu2_2, relu3_3, relu4_3``); :func:`course_lib.inversion.perceptual_distance`
+  ``relu1_2, relu2_2, relu3_3, relu4_3``); :func:`course_lib.losses.perceptual_distance`
   turns them into a loss.
 """
 
@@ -34,8 +34,9 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .checks import check_image
-from .data import FACE_ATTRIBUTES, LANDSCAPE_CLASSES, PHOTO_NAMES
-from .trainer import Recipe, TrainSettings
+from .data import FACE_ATTRIBUTES, LANDSCAPE_CLASSES, PHOTO_NAMES, faces, landscapes, photos
+from .images import resize
+from .recipes import Recipe, TrainSettings, register
 
 __all__ = ["FeaturesConfig", "PerceptualFeatures", "FeatureHeads", "WorldsMix", "FeaturesRecipe"]
 
@@ -110,9 +111,6 @@ class FeatureHeads(nn.Module):
 
 def _photo_crops(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` random square crops of the bundled photos (random scale, flip), resized to ``size``."""
-    from .data import photos
-    from .images import resize
-
     rng = np.random.default_rng(seed)
     pics = list(photos().values())
     crops, which = [], []
@@ -137,8 +135,6 @@ class WorldsMix(Dataset):
     """
 
     def __init__(self, config: FeaturesConfig, seed: int = 0):
-        from .data import faces, landscapes
-
         s = config.image_size
         face_images, attrs = faces(config.faces, size=s, seed=seed)
         land_images, labels, _ = landscapes(config.landscapes, size=s, seed=seed)
@@ -161,6 +157,7 @@ class WorldsMix(Dataset):
                 "photo": self.photo[i]}
 
 
+@register
 class FeaturesRecipe(Recipe):
     name = "perceptual"
     config_class = FeaturesConfig

@@ -51,18 +51,18 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_count, check_image, check_int, check_mask, describe
-from .images import rect_mask
-from .trainer import Recipe, TrainSettings
+from .images import mean_fill
+from .losses import discriminator_loss, generator_loss
+from .recipes import Recipe, TrainSettings, register
+from .runtime import eval_mode
 
 __all__ = ["GLCICConfig", "GLCICRecipe", "CompletionNetwork", "GlobalDiscriminator",
            "LocalDiscriminator", "ContextDiscriminator", "completion_table", "discriminator_table",
            "dilated_block", "conv_block", "receptive_field", "network_input", "random_holes",
-           "hole_centres", "crop_local", "hole_mse", "joint_loss", "discriminator_loss", "phase",
-           "poisson_blend", "complete", "hole_widget"]
+           "crop_local", "hole_mse", "joint_loss", "phase", "poisson_blend", "complete"]
 
 
 @dataclasses.dataclass
@@ -240,18 +240,11 @@ class ContextDiscriminator(nn.Module):
 
 # ----------------------------------------------------------------------------- holes and patches
 
-def _mean_colour(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Each image's mean colour over its known pixels, ``N×3×1×1``."""
-    known = 1 - mask
-    return (image * known).sum((2, 3), keepdim=True) / known.sum((2, 3), keepdim=True).clamp_min(1)
-
-
 def network_input(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The completion network's input: the hole filled with the mean colour, plus the mask, ``N×4×H×W``."""
     image = check_image(image, "image")
     mask = check_mask(mask, "mask", like=image).expand(len(image), -1, -1, -1)
-    filled = image * (1 - mask) + _mean_colour(image, mask) * mask
-    return torch.cat([filled, mask], 1)
+    return torch.cat([mean_fill(image, mask), mask], 1)
 
 
 def random_holes(n: int, size: int, count=(1, 3), hole_size=(16, 64), coverage=None,
@@ -297,19 +290,6 @@ def random_holes(n: int, size: int, count=(1, 3), hole_size=(16, 64), coverage=N
     return masks, centres
 
 
-def hole_centres(mask: torch.Tensor) -> torch.Tensor:
-    """The centre ``(row, col)`` of each mask's hole bounding box, ``N×2`` int64 (the image centre
-    if a mask has no hole)."""
-    mask = check_mask(mask, "mask")
-    n, _, h, w = mask.shape
-    out = torch.tensor([[h // 2, w // 2]] * n, dtype=torch.int64)
-    for i in range(n):
-        rows, cols = torch.nonzero(mask[i, 0] > 0.5, as_tuple=True)
-        if len(rows):
-            out[i] = torch.stack([(rows.min() + rows.max() + 1) // 2, (cols.min() + cols.max() + 1) // 2])
-    return out
-
-
 def crop_local(images: torch.Tensor, centres: torch.Tensor, size: int) -> torch.Tensor:
     """The ``size×size`` patch of each image centred on ``centres[i] = (row, col)``, moved inside
     the image where it would stick out: ``N×C×size×size``."""
@@ -345,14 +325,7 @@ def joint_loss(output: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, fak
     in its non-saturating form: ``hole_mse + alpha · BCE(D(completed), "real")``, where
     ``fake_logits`` are the discriminator's logits for the completed images.
     """
-    adversarial = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-    return hole_mse(output, real, mask) + alpha * adversarial
-
-
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """The discriminators' side of Eq. 2: ``−log D(x) − log(1 − D(C(x, M_c)))``."""
-    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    return hole_mse(output, real, mask) + alpha * generator_loss(fake_logits, "logistic")
 
 
 def phase(step: int, config: GLCICConfig) -> str:
@@ -434,45 +407,16 @@ def complete(model: CompletionNetwork, image: torch.Tensor, mask: torch.Tensor,
         raise ValueError(f"complete: image sides must be multiples of 4, got {tuple(image.shape[-2:])}")
     mask = (mask > 0.5).float()
     dev = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         output = model(network_input(image, mask).to(dev)).float().cpu()
-    finally:
-        model.train(was_training)
     if blend:   # the raw output: its gradients across the hole's border carry no seam
         return poisson_blend(image, output.clamp(-1, 1), mask)
     return image * (1 - mask) + output * mask
 
 
-def hole_widget(model: CompletionNetwork, image: torch.Tensor, blend: bool = True):
-    """Rectangle sliders (``top``, ``left``, ``height``, ``width``) over one image: shows the image
-    with its hole, and its completion, redrawn at every change (``course_lib.widgets.image_widget``)."""
-    import ipywidgets as W
-
-    from .widgets import image_widget
-
-    image = check_image(image, "hole_widget(image)")[:1]
-    h, w = image.shape[-2:]
-
-    def render(top, left, height, width):
-        height, width = min(height, h - top), min(width, w - left)
-        if height < 1 or width < 1:   # the rectangle left the image: no hole
-            return torch.cat([image, image])
-        mask = rect_mask(1, (h, w), top, left, height, width)
-        return torch.cat([image * (1 - mask) + mask, complete(model, image, mask, blend=blend)])
-
-    def slider(name, value, lo, hi):
-        return W.IntSlider(value=value, min=lo, max=hi, description=name, continuous_update=False)
-
-    controls = {"top": slider("top", h // 3, 0, h - 1), "left": slider("left", w // 3, 0, w - 1),
-                "height": slider("height", h // 3, 1, h), "width": slider("width", w // 3, 1, w)}
-    return image_widget(render, controls, title="Drag the sliders: the hole (white) and GLCIC's "
-                        "completion" + (" with Poisson blending" if blend else ""))
-
-
 # ----------------------------------------------------------------------------- training
 
+@register
 class GLCICRecipe(Recipe):
     """The three phases as step ranges of one run: ``Tc`` for ``config.tc_steps``, ``Td`` for
     ``config.td_steps``, then ``Ttrain`` to the end."""
@@ -500,13 +444,14 @@ class GLCICRecipe(Recipe):
     betas = (0.5, 0.999)
     export_module = "completion_net"
 
-    def build(self, config):
-        modules = {"completion_net": CompletionNetwork(config), "discriminator": ContextDiscriminator(config)}
-        if config.init_completion:
-            from .pretrained import load
+    def starts_from(self, config):
+        """``course-gan`` starts from the shipped completion network of phase Tc."""
+        return {"completion_net": config.init_completion} if config.init_completion else {}
 
-            start = load(config.init_completion)
-            modules["completion_net"].load_state_dict(start.state_dict())
+    def build(self, config, completion_net: CompletionNetwork | None = None):
+        modules = {"completion_net": CompletionNetwork(config), "discriminator": ContextDiscriminator(config)}
+        if completion_net is not None:
+            modules["completion_net"].load_state_dict(completion_net.state_dict())
         return modules
 
     def build_export(self, config):
@@ -530,7 +475,7 @@ class GLCICRecipe(Recipe):
             fake_logits = discriminator(completed.detach(), crop_local(completed.detach(), centres,
                                                                       config.local_size))
             real_logits = discriminator(real, crop_local(real, centres, config.local_size))
-            d_loss = discriminator_loss(real_logits, fake_logits)
+            d_loss = discriminator_loss(real_logits, fake_logits, "logistic")
             optimizers["discriminator"].zero_grad(set_to_none=True)
             d_loss.backward()
             optimizers["discriminator"].step()

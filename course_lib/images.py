@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .checks import check_image, check_int, check_labels, describe
+from .checks import check_image, check_int, check_labels, check_mask, describe
 
 __all__ = [
     "from_numpy", "to_numpy", "from_pil", "to_pil", "load_image", "resize",
-    "center_crop", "crop_resize", "rect_mask", "colorize_labels",
+    "center_crop", "crop_resize", "rect_mask", "mean_fill", "colorize_labels",
     "tile", "png_bytes", "save_png", "show", "grid", "label_legend",
 ]
 
@@ -148,6 +148,19 @@ def rect_mask(n: int, size: int | tuple[int, int], top: int, left: int,
     m = torch.zeros(n, 1, h, w)
     m[:, :, top:top + height, left:left + width] = 1.0
     return m
+
+
+def mean_fill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The holes (``mask`` = 1) filled with each image's mean colour over its known pixels.
+
+    The simplest hole filler (lecture 04's first baseline), and what GLCIC's completion network
+    receives in its holes (:func:`course_lib.glcic.network_input`; the paper fills them with the
+    training set's mean pixel, the course with each image's own mean)."""
+    image = check_image(image, "mean_fill(image)")
+    mask = check_mask(mask, "mean_fill(mask)", like=image)
+    known = 1 - mask
+    mean = (image * known).sum((2, 3), keepdim=True) / known.sum((2, 3), keepdim=True).clamp_min(1)
+    return image * known + mean * mask
 
 
 def colorize_labels(labels: torch.Tensor, palette: Sequence[Sequence[int]]) -> torch.Tensor:

@@ -12,11 +12,14 @@ The objective (Image2StyleGAN, Eq. 1, with the noise regulariser of StyleGAN 2's
     latent* = argmin  mse_weight * MSE(G(latent), x) + perceptual_weight * L_percept(G(latent), x)
                       + noise_weight * R(noise)
 
-Symbols -> code: ``x`` -> ``target``; ``G(latent)`` -> :func:`synthesize`; the spaces ``Z``,
-``W``, ``W+`` -> ``space="z" | "w" | "w+"``; the start ``w̄`` (mean w) -> :func:`initial_latent`;
-``L_percept`` -> ``features`` (a callable giving a list of feature maps, see
-:func:`perceptual_distance`); ``R`` -> :func:`noise_regularization`; the learning-rate ramp ->
-:func:`learning_rate`. The DCGAN has only ``z``; a StyleGAN (:mod:`course_lib.stylegan`) has all three.
+Symbols -> code: ``x`` -> ``target``; ``G(latent)`` -> ``generator.synthesize(latent, space)``
+(:class:`course_lib.layers.LatentGenerator`); the spaces ``Z``, ``W``, ``W+`` -> ``space="z" |
+"w" | "w+"`` (a generator lists its own in ``generator.spaces``: the DCGAN has only ``z``, a
+StyleGAN all three); the start ``w̄`` (mean w) -> :func:`initial_latent`; ``L_percept`` ->
+``features`` (a callable giving a list of feature maps, see
+:func:`course_lib.losses.perceptual_distance`); ``R`` -> :func:`noise_regularization`; the
+learning-rate ramp -> :func:`learning_rate`; one search step -> :func:`_adam_search` (the loop)
+over :func:`_objective` (the energy).
 The papers search with Adam; ``InversionConfig(optimizer="lbfgs")`` searches with L-BFGS instead
 (Liu and Nocedal 1989, "On the limited memory BFGS method for large scale optimization"), which
 suits this deterministic, smooth objective (:func:`_lbfgs_search`).
@@ -24,11 +27,10 @@ suits this deterministic, smooth objective (:func:`_lbfgs_search`).
 Encoders and hybrid inversion. Zhu et al. 2016 (Sec. 3.1) compare three ways to invert: optimise,
 train an encoder ``P`` that maps an image to its code in one pass, or both, the "hybrid" method:
 start the optimisation at ``P(x)``. The encoder is fast but approximate, optimisation exact but
-slow and dependent on where it starts. Here the encoder (:class:`Encoder`, trained by
-:class:`EncoderRecipe` as ``stylegan-encoder``) writes W+ codes as offsets from ``w̄``, as pSp does
-(Richardson et al. 2021, "Encoding in Style"), and :func:`hybrid_invert` starts :func:`invert` there.
-Symbols -> code: ``P`` / ``E`` -> ``encoder``; ``P(x)`` -> :func:`encode`; the encoder's training
-loss ``||E(G(w+)) - w+||² + ||G(E(x)) - x||²`` -> :meth:`EncoderRecipe.training_step`.
+slow and dependent on where it starts. The encoder is a model of its own
+(:class:`course_lib.encoder.Encoder`, trained as ``stylegan-encoder``); here :func:`encode` runs
+it and :func:`hybrid_invert` starts :func:`invert` at its code. Symbols -> code: ``P`` / ``E`` ->
+``encoder``; ``P(x)`` -> :func:`encode`.
 """
 
 from __future__ import annotations
@@ -41,16 +43,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_count, check_image, check_seed, describe
-from .dcgan import down_block
-from .inpainting import hole_psnr
-from .latent import _z_dim, sample_z
-from .stylegan import resolutions, channels_at
-from .trainer import Recipe, TrainSettings
+from .checks import check_count, check_image, check_seed
+from .encoder import Encoder, check_fits
+from .layers import LatentGenerator
+from .losses import perceptual_distance
+from .metrics import psnr
+from .runtime import eval_mode
 
-__all__ = ["SPACES", "InversionConfig", "PRESETS", "Inversion", "spaces_of", "initial_latent", "synthesize",
-           "learning_rate", "noise_regularization", "perceptual_distance", "psnr", "invert",
-           "EncoderConfig", "Encoder", "encode", "hybrid_invert", "EncoderRecipe"]
+__all__ = ["SPACES", "InversionConfig", "PRESETS", "Inversion", "initial_latent", "learning_rate",
+           "noise_regularization", "invert", "encode", "hybrid_invert"]
 
 SPACES = ("z", "w", "w+")
 OPTIMIZERS = ("adam", "lbfgs")
@@ -118,41 +119,21 @@ class Inversion:
         return self.history[-1]["psnr"]
 
 
-def spaces_of(generator: nn.Module) -> tuple[str, ...]:
-    """The spaces a generator can be inverted into: a StyleGAN has a synthesis network."""
-    return SPACES if hasattr(generator, "synthesis") else ("z",)
+def _generator(generator, who: str) -> LatentGenerator:
+    if not isinstance(generator, LatentGenerator):
+        raise ValueError(f"{who}: expected one of the course's generators (a layers.LatentGenerator: "
+                         f"dcgan.Generator, stylegan.Generator), got {type(generator).__name__}")
+    return generator
 
 
-def _check_space(generator: nn.Module, space: str) -> str:
-    if space not in spaces_of(generator):
-        raise ValueError(f"invert: space {space!r} is not one of {spaces_of(generator)} for a "
-                         f"{type(generator).__name__}")
-    return space
-
-
-def initial_latent(generator: nn.Module, space: str, n: int = 1, seed: int = 0) -> torch.Tensor:
+def initial_latent(generator: LatentGenerator, space: str, n: int = 1, seed: int = 0) -> torch.Tensor:
     """Where optimisation starts: random ``z`` in Z, the mean ``w̄`` in W and W+ (Image2StyleGAN 3.2)."""
-    _check_space(generator, space)
+    _generator(generator, "initial_latent").check_space(space, "initial_latent")
     n, seed = check_count(n, "initial_latent(n)"), check_seed(seed, "initial_latent(seed)")
     if space == "z":
-        return sample_z(n, _z_dim(generator), seed)
+        return generator.sample_latent(n, seed)
     w = generator.mean_w().cpu().expand(n, -1).clone()
     return w if space == "w" else generator.broadcast(w).clone()
-
-
-def synthesize(generator: nn.Module, latent: torch.Tensor, space: str,
-               noise: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """``G(latent)`` for a latent code of ``space``, differentiable in the latent code."""
-    _check_space(generator, space)
-    if not hasattr(generator, "synthesis"):
-        return generator(latent)
-    if space == "z":
-        w_plus = generator.broadcast(generator.mapping(latent))
-    elif space == "w":
-        w_plus = generator.broadcast(latent)
-    else:
-        w_plus = latent
-    return generator.synthesis(w_plus, noise=noise, noise_mode="const")
 
 
 def learning_rate(t: float, base: float, rampup: float = 0.05, rampdown: float = 0.25) -> float:
@@ -178,25 +159,15 @@ def noise_regularization(noise: Sequence[torch.Tensor]) -> torch.Tensor:
     return loss
 
 
-def perceptual_distance(features: Features, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Image2StyleGAN's perceptual loss: the mean squared difference of feature maps, summed
-    over the layers that ``features`` returns (one value per image pair)."""
-    fa, fb = features(a), features(b)
-    return sum(((x - y) ** 2).flatten(1).mean(1) for x, y in zip(fa, fb))
 
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Peak signal-to-noise ratio in dB per image pair, on the [0, 1] scale: ``N`` values
-    (:func:`course_lib.inpainting.hole_psnr` with the whole image as the hole)."""
-    return hole_psnr(a, b, torch.ones_like(a[:, :1]))
-
-
-def _noise_maps(generator: nn.Module, n: int, optimize: bool) -> list[torch.Tensor] | None:
-    if not hasattr(generator, "synthesis"):
+def _noise_maps(generator: LatentGenerator, n: int, optimize: bool) -> list[torch.Tensor] | None:
+    """Copies of the generator's fixed noise maps for ``n`` images (None: it has none)."""
+    buffers = generator.noise_maps()
+    if not buffers:
         if optimize:
             raise ValueError("invert: optimize_noise needs a generator with noise inputs (a StyleGAN)")
         return None
-    maps = [m.detach().clone().expand(n, -1, -1, -1).clone() for m in generator.synthesis.noise_buffers()]
+    maps = [m.detach().clone().expand(n, -1, -1, -1).clone() for m in buffers]
     return [m.requires_grad_(optimize) for m in maps]
 
 
@@ -208,7 +179,7 @@ def _remember(features: Features, target: torch.Tensor, target_features) -> Feat
 def _objective(generator: nn.Module, latent: torch.Tensor, space: str, noise, target: torch.Tensor,
                features: Features | None, config: InversionConfig):
     """The loss of the module docstring for ``latent``: ``(loss, mse, perceptual, image)``."""
-    image = synthesize(generator, latent, space, noise)
+    image = generator.synthesize(latent, space, noise)
     mse = F.mse_loss(image, target)
     percept = (perceptual_distance(features, image, target).mean() if features is not None
                and config.perceptual_weight > 0 else torch.zeros((), device=image.device))
@@ -308,7 +279,7 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
     """
     config = config or InversionConfig()
     target = check_image(target, "invert(target)")
-    space = _check_space(generator, config.space)
+    space = _generator(generator, "invert").check_space(config.space, "invert")
     check_count(config.steps, "InversionConfig.steps")
     if features is None and config.mse_weight <= 0:
         raise ValueError("invert: with mse_weight <= 0 a perceptual `features` network is needed")
@@ -319,17 +290,12 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
                          "code: it takes neither optimize_noise=True nor a callback (use 'adam')")
     dev = next(generator.parameters()).device
     target = target.to(dev)
-    was_training = generator.training
-    frozen = {p: p.requires_grad for p in generator.parameters()}
-    generator.eval()
-    for p in frozen:
-        p.requires_grad_(False)
     if features is not None and config.perceptual_weight > 0:
         with torch.no_grad():  # the target's features do not change: compute them once
             target_features = list(features(target))
         features = _remember(features, target, target_features)
     best = None
-    try:
+    with eval_mode(generator, frozen=True):
         for restart in range(check_count(config.restarts, "InversionConfig.restarts")):
             if init is not None:
                 latent = init.detach().clone().to(dev)
@@ -343,106 +309,23 @@ def invert(generator: nn.Module, target: torch.Tensor, config: InversionConfig |
             else:
                 history = _adam_search(generator, target, latent, space, noise, features, config, callback)
             with torch.no_grad():
-                image = synthesize(generator, latent, space, noise)
+                image = generator.synthesize(latent, space, noise)
                 history[-1]["psnr"] = float(psnr(image, target).mean())
             if best is None or history[-1]["loss"] < best.history[-1]["loss"]:
                 best = Inversion(space, latent.detach(), image.detach(), history,
                                  [m.detach() for m in noise] if noise is not None else None)
-    finally:
-        for p, flag in frozen.items():
-            p.requires_grad_(flag)
-        generator.train(was_training)
     return best
 
 
 # ----------------------------------------------------------------------------- the encoder
 
-@dataclasses.dataclass
-class EncoderConfig:
-    """An encoder for one generator: its image size and its W+ shape (``num_ws × w_dim``)."""
-
-    generator: str = "stylegan-faces64"    # the shipped StyleGAN it inverts (loaded to train)
-    image_size: int = 64
-    num_ws: int = 10                       # the generator's num_ws and w_dim
-    w_dim: int = 128
-    channel_base: int = 1024               # channels at resolution r: min(channel_base // r, channel_max)
-    channel_max: int = 64
-    hidden: int = 256                      # the one vector that all layers' offsets are read from
-    latent_weight: float = 1.0             # ||E(x) - w+||², generated images only
-    pixel_weight: float = 5.0              # ||G(E(x)) - x||², generated and real images
-    perceptual: str = "perceptual-worlds64"   # a shipped feature network; the term is off without it
-    perceptual_weight: float = 0.1
-    real_fraction: float = 0.5             # share of each batch taken from the world (image loss only)
-    style_mixing: float = 0.5              # probability that a batch's W+ codes mix two w's
-    truncation: float = 1.0                # psi of the sampled w (1: the whole of W)
-    lr: float = 1e-3
-    data_size: int = 10_000                # real faces generated for training (seed 0)
-
-
-class Encoder(nn.Module):
-    """Image ``N×3×S×S`` in [-1, 1] -> ``w_plus`` ``N×num_ws×w_dim``.
-
-    Strided 4×4 convolutions halve the image down to 4×4 (DCGAN's :func:`~course_lib.dcgan.down_block`,
-    without batch norm so that training and evaluation agree); a linear layer reads one feature
-    vector from the 4×4 map, and a last linear layer maps it to an *offset* for every layer's ``w``.
-    The code is ``w̄ + offset`` (pSp, Richardson et al. 2021, Sec. 3: "we add the average style
-    vector"): the last layer starts at zero, so an untrained encoder answers the mean face, where
-    optimisation-based inversion starts too (:func:`initial_latent`).
-    """
-
-    def __init__(self, config: EncoderConfig, mean_w: torch.Tensor | None = None):
-        super().__init__()
-        self.config = config
-        res = resolutions(config)[::-1]                     # S, S/2, ..., 4
-        self.from_rgb = nn.Sequential(nn.Conv2d(3, channels_at(config, res[0]), 3, padding=1),
-                                      nn.LeakyReLU(0.2, inplace=True))
-        self.blocks = nn.Sequential(*[down_block(channels_at(config, r), channels_at(config, r // 2),
-                                                 norm=False) for r in res[:-1]])
-        self.to_vector = nn.Sequential(nn.Flatten(), nn.Linear(channels_at(config, 4) * 16, config.hidden),
-                                       nn.LeakyReLU(0.2, inplace=True))
-        self.to_offsets = nn.Linear(config.hidden, config.num_ws * config.w_dim)
-        nn.init.zeros_(self.to_offsets.weight)
-        nn.init.zeros_(self.to_offsets.bias)
-        if mean_w is None:
-            mean_w = torch.zeros(1, config.w_dim)
-        if not isinstance(mean_w, torch.Tensor) or tuple(mean_w.shape) != (1, config.w_dim):
-            raise ValueError(f"Encoder: expected mean_w of shape 1×{config.w_dim} (G.mean_w()), "
-                             f"got {describe(mean_w)}")
-        self.register_buffer("mean_w", mean_w.detach().float().clone())
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        s = self.config.image_size
-        images = check_image(images, "Encoder(images)")
-        if tuple(images.shape[2:]) != (s, s):
-            raise ValueError(f"Encoder: expected images N×3×{s}×{s} in [-1, 1], got {describe(images)}")
-        offsets = self.to_offsets(self.to_vector(self.blocks(self.from_rgb(images))))
-        return self.mean_w[:, None, :] + offsets.view(len(images), self.config.num_ws, self.config.w_dim)
-
-
-def _check_pair(generator: nn.Module, encoder: nn.Module, who: str) -> None:
-    """Raise unless ``encoder`` writes the W+ codes that ``generator`` reads."""
-    if not isinstance(encoder, Encoder):
-        raise ValueError(f"{who}: expected an inversion.Encoder, got {type(encoder).__name__}")
-    if "w+" not in spaces_of(generator):
-        raise ValueError(f"{who}: the encoder writes W+ codes; a {type(generator).__name__} has no W+")
-    c, g = encoder.config, generator.config
-    if (c.num_ws, c.w_dim, c.image_size) != (generator.num_ws, g.w_dim, g.image_size):
-        raise ValueError(f"{who}: the encoder writes {c.num_ws}×{c.w_dim} codes for {c.image_size} px "
-                         f"images; the generator reads {generator.num_ws}×{g.w_dim} and makes "
-                         f"{g.image_size} px")
-
-
 @torch.no_grad()
 def encode(encoder: Encoder, images: torch.Tensor) -> torch.Tensor:
     """``E(images)``: the encoder's W+ codes, in eval mode, on the encoder's device."""
     if not isinstance(encoder, Encoder):
-        raise ValueError(f"encode: expected an inversion.Encoder, got {type(encoder).__name__}")
-    was_training = encoder.training
-    encoder.eval()
-    try:
+        raise ValueError(f"encode: expected an encoder.Encoder, got {type(encoder).__name__}")
+    with eval_mode(encoder):
         return encoder(images.to(encoder.mean_w.device))
-    finally:
-        encoder.train(was_training)
 
 
 def hybrid_invert(generator: nn.Module, encoder: Encoder, target: torch.Tensor,
@@ -455,95 +338,7 @@ def hybrid_invert(generator: nn.Module, encoder: Encoder, target: torch.Tensor,
     if config.space != "w+":
         raise ValueError(f"hybrid_invert: the encoder gives W+ codes; use InversionConfig(space='w+'), "
                          f"not {config.space!r}")
-    _check_pair(generator, encoder, "hybrid_invert")
+    check_fits(generator, encoder, "hybrid_invert")
     target = check_image(target, "hybrid_invert(target)")
     return invert(generator, target, config, features=features, init=encode(encoder, target),
                   callback=callback)
-
-
-class EncoderRecipe(Recipe):
-    """Train an :class:`Encoder` for a shipped, frozen StyleGAN.
-
-    Each step samples ``z -> w`` (style-mixed, so the W+ codes vary across layers), makes
-    ``x = G(w+)`` and trains ``E`` on ``latent_weight ||E(x) - w+||² + pixel_weight ||G(E(x)) - x||²``
-    (the latent term as in Perarnau et al. 2016's IcGAN encoder, the image term as Zhu et al.
-    2016's), plus a perceptual term when the feature network ``config.perceptual`` is shipped.
-    A ``real_fraction`` of the batch is real faces from the world, which have no ``w+``: only
-    the image terms see them.
-    """
-
-    name = "stylegan-encoder"
-    config_class = EncoderConfig
-    perceptual_net = None                 # the perceptual feature network, when shipped (see build)
-    presets = {
-        "course": EncoderConfig(),
-        # a 1024 px StyleGAN's 18×512 codes, the encoder widened to match (buildable; not trained here)
-        "paper": EncoderConfig(generator="stylegan-ffhq1024", image_size=1024, num_ws=18, w_dim=512,
-                               channel_base=16384, channel_max=512, hidden=512),
-    }
-    # course: about 0.57 s a step of batch 32 on one shared CPU thread (4,238 steps took 40 minutes);
-    # the shipped encoder ran 7,144 steps in 3 minutes on a GPU (the manifest records the command)
-    settings = {"course": TrainSettings(steps=9_000, batch_size=32, sample_every=1000, save_every=500),
-                "paper": TrainSettings(steps=200_000, batch_size=16, sample_every=5000, save_every=2500)}
-    accepts = ("faces", "folder")
-    export_module = "encoder"
-
-    def build(self, config):
-        from . import pretrained
-
-        generator = pretrained.load(config.generator).requires_grad_(False).eval()
-        encoder = Encoder(config, mean_w=generator.mean_w().cpu())
-        _check_pair(generator, encoder, f"stylegan-encoder ({config.generator})")
-        self.perceptual_net = None        # frozen, so kept out of the modules and their checkpoints
-        if config.perceptual_weight > 0 and config.perceptual in pretrained.available():
-            self.perceptual_net = pretrained.load(config.perceptual).requires_grad_(False).eval()
-        return {"encoder": encoder, "generator": generator}
-
-    def build_export(self, config):
-        return Encoder(config)
-
-    def optimizers(self, modules, config):
-        return {"encoder": torch.optim.Adam(modules["encoder"].parameters(), lr=config.lr)}
-
-    @staticmethod
-    @torch.no_grad()
-    def sample_w_plus(generator: nn.Module, n: int, config: EncoderConfig, device) -> torch.Tensor:
-        """``n`` W+ codes: ``w = f(z)``, truncated by ``config.truncation``, and with probability
-        ``config.style_mixing`` switched to a second ``w`` at a random layer."""
-        z_dim = _z_dim(generator)
-        w = generator.truncate(generator.mapping(torch.randn(n, z_dim, device=device)), config.truncation)
-        if float(torch.rand(())) >= config.style_mixing:
-            return generator.broadcast(w).clone()
-        w_mix = generator.truncate(generator.mapping(torch.randn(n, z_dim, device=device)), config.truncation)
-        return generator.mix(w, w_mix, int(torch.randint(1, generator.num_ws, ())))
-
-    def training_step(self, modules, optimizers, batch, step, config):
-        E, G = modules["encoder"], modules["generator"]
-        real = check_image(batch["image"], "training batch")
-        n_real = min(len(real) - 1, round(config.real_fraction * len(real)))
-        w_plus = self.sample_w_plus(G, len(real) - n_real, config, real.device)
-        with torch.no_grad():
-            images = torch.cat([synthesize(G, w_plus, "w+"), real[:n_real]])
-        codes = E(images)
-        latent = F.mse_loss(codes[:len(w_plus)], w_plus)
-        reconstruction = synthesize(G, codes, "w+")
-        pixel = F.mse_loss(reconstruction, images)
-        loss = config.latent_weight * latent + config.pixel_weight * pixel
-        losses = {"latent": latent.detach(), "pixel": pixel.detach()}
-        if self.perceptual_net is not None:
-            self.perceptual_net.to(real.device)
-            percept = perceptual_distance(self.perceptual_net, reconstruction, images).mean()
-            loss = loss + config.perceptual_weight * percept
-            losses["perceptual"] = percept.detach()
-        optimizers["encoder"].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers["encoder"].step()
-        return {"loss": loss.detach(), **losses}
-
-    def samples(self, modules, config, batch):
-        """Rows: 8 generated faces, their reconstructions, 8 real faces, their reconstructions."""
-        E, G = modules["encoder"], modules["generator"]
-        w_plus = G.broadcast(G.sample_w(8, seed=0))
-        fake, real = synthesize(G, w_plus, "w+"), batch["image"][:8]
-        rows = [x for target in (fake, real) for x in (target, synthesize(G, E(target), "w+"))]
-        return torch.cat(rows)

@@ -3,24 +3,25 @@
 :class:`FaceAttributeClassifier` reads every attribute of the faces world
 (glasses, smile, hat, hair colour, ...). Later lectures use it as their
 instrument: the attribute rate of generated faces, the success of an
-attribute edit, and a Fréchet distance in its penultimate features (the
-course's stand-in for FID's Inception features, which would need a download).
+attribute edit, and a Fréchet distance in its penultimate features
+(:func:`judge_features` with :func:`course_lib.metrics.frechet_distance`: the course's
+stand-in for FID's Inception features, which would need a download).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_image
 from .data import FACE_ATTRIBUTES
-from .trainer import Recipe, TrainSettings
+from .recipes import Recipe, TrainSettings, register
+from .runtime import eval_mode
 
-__all__ = ["AttributesConfig", "FaceAttributeClassifier", "FaceAttributesRecipe", "frechet_distance",
+__all__ = ["AttributesConfig", "FaceAttributeClassifier", "FaceAttributesRecipe",
            "judge_features", "attribute_rates"]
 
 
@@ -77,15 +78,12 @@ class FaceAttributeClassifier(nn.Module):
     def predict(self, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
         """The most likely class of every attribute: ``{name: N int64}`` (in eval mode)."""
         images = check_image(images, "images")
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             outs = [self(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
-        finally:
-            self.train(was_training)
         return {name: torch.cat([o[name] for o in outs]).argmax(1) for name in self.heads}
 
 
+@register
 class FaceAttributesRecipe(Recipe):
     name = "faces-attributes"
     config_class = AttributesConfig
@@ -114,13 +112,9 @@ class FaceAttributesRecipe(Recipe):
 def judge_features(judge: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """A judge's penultimate features of ``images`` (in eval mode, in batches): ``N×feature_dim``."""
     images = check_image(images, "images")
-    was_training = judge.training
-    judge.eval()
-    try:
+    with eval_mode(judge):
         return torch.cat([judge.features(images[i:i + batch_size])
                           for i in range(0, len(images), batch_size)])
-    finally:
-        judge.train(was_training)
 
 
 def attribute_rates(judge: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -131,31 +125,9 @@ def attribute_rates(judge: nn.Module, images: torch.Tensor) -> dict[str, torch.T
             for name, p in predictions.items()}
 
 
-def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
-    """The Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017):
-
-    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``
-
-    FID computes it on Inception features; the course uses a judge's features.
-    """
-    a, b = (np.asarray(f.detach().double().cpu() if isinstance(f, torch.Tensor) else f, dtype=np.float64)
-            for f in (features_a, features_b))
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
-        raise ValueError(f"frechet_distance: expected two N×D feature matrices with the same D and "
-                         f"N >= 2, got {a.shape} and {b.shape}")
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    # tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), which is symmetric
-    vals, vecs = np.linalg.eigh(s_a)
-    root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
-    cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
-    trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)
-
-
 # ============================================================================= landscapes segmenter
 
-__all__ += ["SegmenterConfig", "LandscapeSegmenter", "SegmenterRecipe", "segmentation_scores"]
+__all__ += ["SegmenterConfig", "LandscapeSegmenter", "SegmenterRecipe"]
 #
 # The judge of the landscapes world: a small U-Net (Ronneberger, Fischer and Brox 2015,
 # "U-Net: Convolutional Networks for Biomedical Image Segmentation") that reads a render
@@ -219,43 +191,14 @@ class LandscapeSegmenter(nn.Module):
     def predict(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
         """The most likely class of every pixel: ``N×H×W`` int64 (in eval mode)."""
         images = check_image(images, "images")
-        was_training = self.training
-        self.eval()
-        try:
-            dev = next(self.parameters()).device
+        dev = next(self.parameters()).device
+        with eval_mode(self):
             out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
                    for i in range(0, len(images), batch_size)]
-        finally:
-            self.train(was_training)
         return torch.cat(out)
 
 
-def segmentation_scores(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int = 8,
-                        where: torch.Tensor | None = None) -> dict[str, float]:
-    """Pixel accuracy and mean IoU (over the classes present in ``labels`` or ``predicted``).
-
-    ``where`` (``N×H×W`` or a mask ``N×1×H×W``, nonzero = counted) restricts both to some pixels.
-    """
-    from .checks import check_labels
-
-    predicted = check_labels(predicted, "predicted", num_classes)
-    labels = check_labels(labels, "labels", num_classes)
-    if predicted.shape != labels.shape:
-        raise ValueError(f"segmentation_scores: predicted {tuple(predicted.shape)} and labels "
-                         f"{tuple(labels.shape)} differ in shape")
-    keep = torch.ones_like(labels, dtype=torch.bool) if where is None else \
-        (where.reshape(labels.shape) > 0)
-    p, t = predicted[keep], labels[keep]
-    if t.numel() == 0:
-        raise ValueError("segmentation_scores: no pixels selected")
-    confusion = torch.bincount(t * num_classes + p, minlength=num_classes ** 2).view(num_classes, num_classes)
-    inter = confusion.diag().double()
-    union = confusion.sum(0).double() + confusion.sum(1).double() - inter
-    present = union > 0
-    return {"pixel_accuracy": float(inter.sum() / confusion.sum()),
-            "mean_iou": float((inter[present] / union[present]).mean())}
-
-
+@register
 class SegmenterRecipe(Recipe):
     name = "segmenter"
     config_class = SegmenterConfig

@@ -3,7 +3,7 @@
 The DCGAN paper shows that a trained generator's ``z`` space is organised:
 
 - walking from one ``z`` to another changes the image smoothly, which argues
-  against memorisation (:func:`interpolate`, :func:`nearest_neighbours`);
+  against memorisation (:func:`interpolate`; :func:`course_lib.metrics.nearest_neighbours`);
 - concepts are directions: the mean ``z`` of faces *with* an attribute minus
   the mean ``z`` of faces *without* it is an "attribute vector"
   (:func:`attribute_vector`) that adds the attribute to another face
@@ -12,7 +12,7 @@ The DCGAN paper shows that a trained generator's ``z`` space is organised:
   neutral woman + neutral man = smiling man" (:func:`arithmetic`). Single
   samples are noisy, so the paper averages ``z`` over 3 samples per concept.
 
-Symbols -> code: ``z`` -> ``z`` (``N×nz``), ``G`` -> ``generator``, the
+Symbols -> code: ``z`` -> ``z`` (``N×nz``, :func:`sample_z`), ``G`` -> ``generator``, the
 attribute vector ``v = mean(z | a) - mean(z | not a)`` -> :func:`attribute_vector`,
 ``z + s v`` -> :func:`apply` with ``strength=s``; how many faces ``z + s v`` can carry across
 at best, were the attribute a half-space of ``z`` -> :func:`transfer_ceiling`.
@@ -21,43 +21,40 @@ A StyleGAN (:mod:`course_lib.stylegan`) is edited in its intermediate space ``W`
 Karras et al. 2019 (Sec. 4) find less entangled than ``Z``: with ``space="w"``,
 :func:`find_latents` and :func:`attribute_vector` return ``w = f(z)`` instead of ``z``, and
 :func:`apply` moves a ``w`` or a whole W+ code (``N×num_ws×w_dim``, e.g. an inverted real
-face, :mod:`course_lib.inversion`) along such a vector, every layer alike.
+face, :mod:`course_lib.inversion`) along such a vector, every layer alike. Image2StyleGAN's edits of
+embedded images (Abdal et al. 2019, Sec. 6) are arithmetic on W+ codes too: :func:`morph`, the line
+between two codes, and :func:`expression_transfer`, a per-layer difference added to a third code.
+The widgets that show all of this are in :mod:`course_lib.widgets`.
 """
 
 from __future__ import annotations
-
-from typing import Mapping, Sequence
 
 import torch
 from torch import nn
 
 from .checks import check_count, check_image, check_seed, describe
 from .data import FACE_BINARY
+from .layers import LatentGenerator, sample_z
+from .runtime import eval_mode
 
 __all__ = ["sample_z", "generate", "lerp", "slerp", "interpolate", "find_latents", "attribute_vector",
-           "apply", "arithmetic", "attribute_transfer", "transfer_ceiling", "nearest_neighbours",
-           "interpolation_widget", "attribute_widget", "arithmetic_widget"]
-
-
-def sample_z(n: int, nz: int = 100, seed: int = 0) -> torch.Tensor:
-    """``n`` latent vectors from N(0, I), reproducible from ``seed``: ``n×nz``."""
-    n, seed = check_count(n, "sample_z(n)"), check_seed(seed, "sample_z(seed)")
-    nz = check_count(nz, "sample_z(nz)")
-    return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed))
+           "apply", "arithmetic", "attribute_transfer", "transfer_ceiling", "morph", "expression_transfer"]
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, **kwargs) -> torch.Tensor:
-    """``generator(z, **kwargs)`` in eval mode and in batches, on the generator's device;
-    the images come back on the CPU."""
+def generate(generator: LatentGenerator, z: torch.Tensor, batch_size: int = 256,
+             space: str = "z") -> torch.Tensor:
+    """``G(z)`` (``generator.synthesize``; a StyleGAN with its fixed noise) in eval mode and in
+    batches, on the generator's device; the images come back on the CPU. ``space``: the codes'
+    space, ``"z"`` or one the generator also takes (``"w"``, ``"w+"`` for a StyleGAN)."""
+    if not isinstance(generator, LatentGenerator):
+        raise ValueError(f"generate: expected one of the course's generators (a layers.LatentGenerator), "
+                         f"got {type(generator).__name__}")
+    generator.check_space(space, "generate")
     dev = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
-        out = [generator(z[i:i + batch_size].to(dev), **kwargs).float().cpu()
+    with eval_mode(generator):
+        out = [generator.synthesize(z[i:i + batch_size].to(dev), space).float().cpu()
                for i in range(0, len(z), batch_size)]
-    finally:
-        generator.train(was_training)
     return check_image(torch.cat(out), "generated images")
 
 
@@ -72,12 +69,6 @@ def _latent(z: torch.Tensor, who: str, plus: bool = False) -> torch.Tensor:
         raise ValueError(f"{who}: expected a latent vector (nz) or a batch (N×nz){also}, "
                          f"got {tuple(z.shape)}")
     return z
-
-
-def _z_dim(generator: nn.Module) -> int:
-    """The length of ``z``: ``nz`` for the DCGAN, ``z_dim`` for a StyleGAN."""
-    config = generator.config
-    return getattr(config, "z_dim", getattr(config, "nz", None))
 
 
 def _fractions(t, like: torch.Tensor) -> torch.Tensor:
@@ -130,10 +121,13 @@ def _binary_attribute(attribute: str, judge: nn.Module) -> str:
     return attribute
 
 
-def _check_space(generator: nn.Module, space: str, who: str) -> str:
-    from .inversion import spaces_of
-
-    if space not in ("z", "w") or space not in spaces_of(generator):
+def _edit_space(generator: nn.Module, space: str, who: str) -> str:
+    """``space``, if attribute vectors can be found there: ``"z"``, or ``"w"`` for a generator
+    that has a W space (a StyleGAN)."""
+    if not isinstance(generator, LatentGenerator):
+        raise ValueError(f"{who}: expected one of the course's generators (a layers.LatentGenerator), "
+                         f"got {type(generator).__name__}")
+    if space not in ("z", "w") or space not in generator.spaces:
         raise ValueError(f"{who}: space must be 'z', or 'w' for a StyleGAN; got {space!r} for a "
                          f"{type(generator).__name__}")
     return space
@@ -150,7 +144,7 @@ def _to_space(generator: nn.Module, z: torch.Tensor, space: str) -> torch.Tensor
 def _judged_pool(generator: nn.Module, judge: nn.Module, pool: int, seed: int, space: str = "z"):
     """``pool`` latent vectors drawn from ``seed`` (in ``space``) and what ``judge`` reads in their faces."""
     pool = check_count(pool, "pool")
-    z = sample_z(pool, _z_dim(generator), check_seed(seed, "seed"))
+    z = sample_z(pool, generator.latent_dim, check_seed(seed, "seed"))
     predicted = {k: v.cpu() for k, v in judge.predict(generate(generator, z)).items()}
     return _to_space(generator, z, space), predicted
 
@@ -171,7 +165,7 @@ def find_latents(generator: nn.Module, judge: nn.Module, n: int, pool: int = 100
     reads with the ``wanted`` attribute values, e.g. ``glasses=1, hat=0``: ``n×nz``, or with
     ``space="w"`` (a StyleGAN) their ``w``, ``n×w_dim``."""
     n = check_count(n, "find_latents(n)")
-    _check_space(generator, space, "find_latents")
+    _edit_space(generator, space, "find_latents")
     for name in wanted:
         _binary_attribute(name, judge)
     return _select(*_judged_pool(generator, judge, pool, seed, space), n, wanted)
@@ -188,7 +182,7 @@ def attribute_vector(generator: nn.Module, judge: nn.Module, attribute: str, n: 
     ``w = f(z)``: a vector of length ``w_dim`` that :func:`apply` adds to a ``w`` or W+ code.
     """
     n = check_count(n, "attribute_vector(n)")
-    _check_space(generator, space, "attribute_vector")
+    _edit_space(generator, space, "attribute_vector")
     _binary_attribute(attribute, judge)
     z, predicted = _judged_pool(generator, judge, pool, seed, space)
     with_ = _select(z, predicted, n, {attribute: 1})
@@ -230,7 +224,7 @@ def attribute_transfer(generator: nn.Module, judge: nn.Module, vector: torch.Ten
     """
     attribute = _binary_attribute(attribute, judge)
     n = check_count(n, "attribute_transfer(n)")
-    z = sample_z(20 * n, _z_dim(generator), check_seed(seed, "attribute_transfer(seed)"))
+    z = sample_z(20 * n, generator.latent_dim, check_seed(seed, "attribute_transfer(seed)"))
     before = judge.predict(generate(generator, z))
     lacking = (before[attribute] == 0).nonzero().flatten()[:n]
     if len(lacking) < n:
@@ -269,77 +263,38 @@ def transfer_ceiling(prevalence: float, strength: float = 1.0) -> float:
     return float((below - normal.cdf(t - float(strength) * delta)) / below)
 
 
-def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor,
-                       k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each query image, the ``k`` pool images closest in pixel space (root mean square).
+# ----------------------------------------------------------------- W+ codes (Image2StyleGAN, Sec. 6)
 
-    Returns ``(indices N×k, distances N×k)``. If generated samples were copies of
-    training images, their nearest training images would be at distance ~0.
+def _check_codes(generator: nn.Module, codes: dict[str, torch.Tensor], who: str) -> list[torch.Tensor]:
+    """Each code as ``N×num_ws×w_dim`` (a ``w`` is broadcast, a single code repeated N times)."""
+    out = [generator.as_w_plus(c, f"{who}({name})") for name, c in codes.items()]
+    sizes = {c.shape[0] for c in out} - {1}
+    if len(sizes) > 1:
+        raise ValueError(f"{who}: the codes need the same N (or 1), got "
+                         + ", ".join(f"{name} {describe(c)}" for name, c in codes.items()))
+    n = sizes.pop() if sizes else 1
+    return [c.expand(n, -1, -1) for c in out]
+
+
+def morph(generator: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, t: float) -> torch.Tensor:
+    """Image2StyleGAN's morphing (Abdal et al. 2019, Sec. 6.1): the straight line
+    ``(1 - t) w_a + t w_b`` between two codes, at every layer (:func:`lerp` on W+ codes)."""
+    a, b = _check_codes(generator, {"w_a": w_a, "w_b": w_b}, "morph")
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise ValueError(f"morph: t must be a number (0: w_a, 1: w_b), got {t!r}")
+    return lerp(a.flatten(1), b.flatten(1), t).view_as(a)
+
+
+def expression_transfer(generator: nn.Module, w_plus: torch.Tensor, neutral: torch.Tensor,
+                        expressive: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Image2StyleGAN's expression transfer (Sec. 6.3): ``w_plus + strength (expressive - neutral)``.
+
+    ``expressive`` and ``neutral`` are the embeddings of two images of one face that differ in the
+    expression (smiling, not smiling); their W+ difference, one vector *per layer*, is added to a
+    third embedding. (:func:`apply` adds one W vector to every layer alike.)
     """
-    queries, pool = check_image(queries, "queries"), check_image(pool, "pool")
-    if queries.shape[1:] != pool.shape[1:]:
-        raise ValueError(f"nearest_neighbours: queries are {tuple(queries.shape[1:])}, "
-                         f"the pool {tuple(pool.shape[1:])}")
-    k = check_count(k, "nearest_neighbours(k)")
-    d = torch.cdist(queries.flatten(1), pool.flatten(1)) / queries[0].numel() ** 0.5
-    dist, idx = d.topk(min(k, len(pool)), dim=1, largest=False)
-    return idx, dist
-
-
-# ----------------------------------------------------------------------------- widgets
-
-def _slider(description: str, value, lo, hi, step):
-    import ipywidgets as W
-
-    cls = W.IntSlider if isinstance(value, int) else W.FloatSlider
-    return cls(value=value, min=lo, max=hi, step=step, description=description, continuous_update=True)
-
-
-def interpolation_widget(generator: nn.Module, seed_a: int = 0, seed_b: int = 1, frames: int = 16,
-                         mode: str = "slerp"):
-    """A slider that walks from the face of ``seed_a`` to the face of ``seed_b``."""
-    from .widgets import image_widget
-
-    nz = generator.config.nz
-    path = interpolate(sample_z(1, nz, seed_a), sample_z(1, nz, seed_b), frames, mode)
-    faces = generate(generator, path)          # all frames at once, so moving the slider only shows one
-    return image_widget(lambda step: faces[step:step + 1],
-                        {"step": _slider(f"{mode} step", 0, 0, frames - 1, 1)},
-                        title=f"From seed {seed_a} to seed {seed_b}")
-
-
-def attribute_widget(generator: nn.Module, vectors: Mapping[str, torch.Tensor], z: torch.Tensor):
-    """One strength slider per attribute vector, acting together on the face of ``z``."""
-    from .widgets import image_widget
-
-    z = _latent(z, "attribute_widget(z)")[:1]
-
-    def render(**strengths):
-        moved = z.clone()
-        for name, s in strengths.items():
-            moved = apply(moved, vectors[name], s)
-        return generate(generator, moved)
-
-    return image_widget(render, {name: _slider(name, 0.0, -2.0, 2.0, 0.1) for name in vectors},
-                        title="Attribute vectors: drag to add (+) or remove (-)")
-
-
-def arithmetic_widget(generator: nn.Module, candidates: Sequence[torch.Tensor] | torch.Tensor,
-                      a: Sequence[int], b: Sequence[int], c: Sequence[int]):
-    """"A - B + C": three dropdown-free index pickers into ``candidates`` (``K×nz``), showing
-    the faces A, B, C (each the mean of its picks) and the result side by side."""
-    from .widgets import image_widget
-
-    candidates = _latent(torch.as_tensor(candidates), "arithmetic_widget(candidates)")
-    k = len(candidates)
-    sliders = {f"{who}{i}": _slider(f"{who.upper()} #{i + 1}", int(pick), 0, k - 1, 1)
-               for who, picks in (("a", a), ("b", b), ("c", c)) for i, pick in enumerate(picks)}
-
-    def render(**picks):
-        groups = [candidates[[v for name, v in picks.items() if name[0] == who]] for who in "abc"]
-        means = torch.cat([g.mean(0, keepdim=True) for g in groups])
-        result = arithmetic(*groups)
-        return generate(generator, torch.cat([means, result]))
-
-    return image_widget(render, sliders,
-                        title="A  -  B  +  C  =  result  (each face: the mean z of its picks)")
+    code, a, b = _check_codes(generator, {"w_plus": w_plus, "neutral": neutral,
+                                          "expressive": expressive}, "expression_transfer")
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
+        raise ValueError(f"expression_transfer: strength must be a number, got {strength!r}")
+    return code + float(strength) * (b - a)

@@ -12,15 +12,18 @@ scores (logits) ``D(x)``:
   ``−D(G(z))`` for the generator (Lim & Ye 2017; Miyato et al. 2018). SPADE uses it.
 
 :func:`r1_penalty` is the gradient penalty on real images of Mescheder et al. 2018
-(StyleGAN's regulariser).
+(StyleGAN's regulariser). :func:`perceptual_distance` compares images by a network's feature
+maps instead of pixels (Johnson et al. 2016; Image2StyleGAN's perceptual loss).
 """
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["KINDS", "discriminator_loss", "generator_loss", "r1_penalty"]
+__all__ = ["KINDS", "discriminator_loss", "generator_loss", "r1_penalty", "perceptual_distance"]
 
 KINDS = ("logistic", "hinge")
 
@@ -52,3 +55,11 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     required grad before ``real_logits`` were computed. Multiply by ``gamma / 2``."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return grad.pow(2).sum(dim=(1, 2, 3)).mean()
+
+
+def perceptual_distance(features: Callable[[torch.Tensor], Sequence[torch.Tensor]], a: torch.Tensor,
+                        b: torch.Tensor) -> torch.Tensor:
+    """Image2StyleGAN's perceptual loss: the mean squared difference of feature maps, summed
+    over the layers that ``features`` returns (one value per image pair)."""
+    fa, fb = features(a), features(b)
+    return sum(((x - y) ** 2).flatten(1).mean(1) for x, y in zip(fa, fb))

@@ -9,7 +9,6 @@ Loading verifies the sha256 and never unpickles anything.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -18,18 +17,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .checkpoints import atomic_write, load_weights, sha256
+from .recipes import get_recipe
+
 __all__ = ["WEIGHTS_DIR", "available", "info", "load", "publish", "check_publishable", "sha256"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST = "manifest.json"
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _manifest(root: Path) -> dict:
@@ -61,9 +55,6 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
     """Build checkpoint ``name``'s model, load its verified weights, return it in eval mode."""
     from safetensors.torch import load_file
 
-    from .train import get_recipe
-    from .trainer import load_weights
-
     root = Path(root) if root else WEIGHTS_DIR
     entry = info(name, root)
     path = root / entry["file"]
@@ -77,7 +68,8 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
                          f"says {entry['sha256'][:12]}…; the file is damaged or was changed")
     recipe = get_recipe(entry["recipe"])
     config = recipe.config_class(**entry["config"])
-    model = load_weights(recipe.build_export(config), load_file(str(path)))
+    with torch.random.fork_rng(devices=[]):   # building draws initial weights: leave the caller's RNG be
+        model = load_weights(recipe.build_export(config), load_file(str(path)))
     return model.to(device).eval()
 
 
@@ -92,8 +84,6 @@ def check_publishable(name: str, replace: bool = False, root: str | Path | None 
 def publish(exported: str | Path, name: str, command: str, data: str,
             root: str | Path | None = None, replace: bool = False) -> dict:
     """Copy a run's exported weights into the weights folder and record them in the manifest."""
-    from .trainer import atomic_write
-
     check_publishable(name, replace, root)
     exported = Path(exported)
     meta_path = exported.with_suffix(".json")

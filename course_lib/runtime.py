@@ -1,4 +1,4 @@
-"""Where the course runs: device choice, seeding, and fast mode.
+"""Where the course runs: device choice, seeding, fast mode, and evaluation mode.
 
 Fast mode is one switch. ``COURSE_FAST=1`` (the tests set it) makes
 :func:`steps` shrink every training and optimisation loop in the course, so a
@@ -8,6 +8,7 @@ tested. Loops never test ``FAST`` themselves; they ask ``steps(full)``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
@@ -16,7 +17,7 @@ import torch
 
 from .checks import check_int, check_seed
 
-__all__ = ["FAST", "fast_mode", "steps", "device", "seed_everything"]
+__all__ = ["FAST", "fast_mode", "steps", "device", "seed_everything", "eval_mode"]
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -74,3 +75,23 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def eval_mode(*modules: torch.nn.Module, frozen: bool = False):
+    """Run the ``with`` block with ``modules`` in eval mode (batch norm uses its running
+    statistics) and, with ``frozen``, without gradients for their parameters; each module's
+    training flag and each parameter's ``requires_grad`` are restored afterwards, even on error."""
+    flags = [m.training for m in modules]
+    grads = {p: p.requires_grad for m in modules for p in m.parameters()} if frozen else {}
+    try:
+        for m in modules:
+            m.eval()
+        for p in grads:
+            p.requires_grad_(False)
+        yield modules[0] if len(modules) == 1 else modules
+    finally:
+        for p, flag in grads.items():
+            p.requires_grad_(flag)
+        for m, flag in zip(modules, flags):
+            m.train(flag)

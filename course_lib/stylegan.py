@@ -61,14 +61,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from torch.nn.parallel import DistributedDataParallel
+
 from .checks import check_count, check_image, check_seed, describe
-from .latent import sample_z
-from .trainer import Recipe, TrainSettings
+from .layers import LatentGenerator, channels_at, resolutions, sample_z
+from .losses import discriminator_loss, generator_loss, r1_penalty
+from .recipes import Recipe, TrainSettings, register
 
 __all__ = ["StyleGANConfig", "EqualLinear", "EqualConv2d", "ModulatedConv2d", "NoiseInjection",
            "StyledConv", "ToRGB", "MappingNetwork", "SynthesisNetwork", "Generator",
-           "Discriminator", "StyleGANRecipe", "channels_at", "resolutions", "morph", "expression_transfer",
-           "distance_from_w"]
+           "Discriminator", "StyleGANRecipe", "channels_at", "resolutions"]
 
 NOISE_MODES = ("random", "const", "none")
 #: feature maps are kept channels-last: at these small widths the CPU convolutions run 2-4× faster
@@ -89,29 +91,7 @@ class StyleGANConfig:
     r1_every: int = 16            # lazy R1: penalise every r1_every D steps
     ema_kimg: float = 10.0        # EMA half-life of the generator, in thousands of images
     lr: float = 0.002
-    betas: tuple[float, float] = (0.0, 0.99)
     data_size: int = 20_000       # faces generated for training (seed 0)
-
-    def __post_init__(self):      # a config read back from JSON has a list here
-        self.betas = tuple(self.betas)
-
-
-def _log2_size(image_size) -> int:
-    if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 4 \
-            or image_size & (image_size - 1):
-        raise ValueError(f"StyleGAN: image_size must be a power of two >= 4, got {image_size!r}")
-    return int(math.log2(image_size))
-
-
-def channels_at(config: StyleGANConfig, resolution: int) -> int:
-    """Feature channels at ``resolution``. The paper preset gives StyleGAN 1's FFHQ table, 512 up to
-    32 px, then halving to 16 at 1024 px (StyleGAN 2's config F keeps 512 up to 64 px)."""
-    return max(1, min(config.channel_base // resolution, config.channel_max))
-
-
-def resolutions(config: StyleGANConfig) -> list[int]:
-    """The synthesis network's resolutions, 4, 8, ..., image_size (the encoder mirrors them)."""
-    return [2 ** k for k in range(2, _log2_size(config.image_size) + 1)]
 
 
 def _lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -299,14 +279,6 @@ class SynthesisNetwork(nn.Module):
         """
         return [layer.noise.noise_const for layer in self.layers()]
 
-    def make_noise(self, n: int = 1, seed: int = 0) -> list[torch.Tensor]:
-        """Fresh noise maps (``n×1×r×r`` per layer) from ``seed``, for ``synthesis(..., noise=)``."""
-        n, seed = check_count(n, "make_noise(n)"), check_seed(seed, "make_noise(seed)")
-        g = torch.Generator().manual_seed(seed)
-        dev = self.const.device
-        return [torch.randn(n, 1, layer.resolution, layer.resolution, generator=g).to(dev)
-                for layer in self.layers()]
-
     def forward(self, w_plus: torch.Tensor, noise: list[torch.Tensor] | None = None,
                 noise_mode: str = "random") -> torch.Tensor:
         k, d = self.num_ws, self.config.w_dim
@@ -339,8 +311,13 @@ class SynthesisNetwork(nn.Module):
         return torch.tanh(rgb * self.rgb_gain).contiguous()
 
 
-class Generator(nn.Module):
-    """Mapping plus synthesis. ``G(z)`` -> image; the pieces are public for inversion and editing."""
+class Generator(LatentGenerator):
+    """Mapping plus synthesis. ``G(z)`` -> image; the pieces are public for inversion and editing.
+
+    It takes three latent spaces (:meth:`synthesize`): ``z`` (``N×z_dim``), ``w = f(z)``
+    (``N×w_dim``) and ``w+``, one ``w`` per style input (``N×num_ws×w_dim``)."""
+
+    spaces = ("z", "w", "w+")
 
     def __init__(self, config: StyleGANConfig):
         super().__init__()
@@ -349,6 +326,27 @@ class Generator(nn.Module):
         self.synthesis = SynthesisNetwork(config)
         self.num_ws = self.synthesis.num_ws
         self._mean_w_cache: dict = {}
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.z_dim
+
+    def synthesize(self, latent: torch.Tensor, space: str = "z",
+                   noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """``G(latent)`` for a code of ``space``, with fixed noise maps (the buffers, or ``noise``),
+        differentiable in the code."""
+        self.check_space(space, "synthesize")
+        if space == "z":
+            w_plus = self.broadcast(self.mapping(latent))
+        elif space == "w":
+            w_plus = self.broadcast(latent)
+        else:
+            w_plus = latent
+        return self.synthesis(w_plus, noise=noise, noise_mode="const")
+
+    def noise_maps(self) -> list[torch.Tensor]:
+        """The fixed noise maps, one per style layer (``SynthesisNetwork.noise_buffers``)."""
+        return self.synthesis.noise_buffers()
 
     # ---- W and W+
     def _check_w(self, w, name: str) -> torch.Tensor:
@@ -365,7 +363,8 @@ class Generator(nn.Module):
             raise ValueError(f"broadcast: expected w of shape N×{self.config.w_dim}, got {describe(w)}")
         return w[:, None, :].expand(-1, self.num_ws, -1)
 
-    def _plus(self, w: torch.Tensor, name: str) -> torch.Tensor:
+    def as_w_plus(self, w: torch.Tensor, name: str = "w") -> torch.Tensor:
+        """A ``w`` (``N×w_dim``, broadcast) or a ``w_plus`` (``N×num_ws×w_dim``) as a ``w_plus``."""
         return self.broadcast(w) if self._check_w(w, name).ndim == 2 else w
 
     def mix(self, w_a: torch.Tensor, w_b: torch.Tensor, crossover: int) -> torch.Tensor:
@@ -376,7 +375,7 @@ class Generator(nn.Module):
         """
         if not isinstance(crossover, int) or isinstance(crossover, bool) or not 0 <= crossover <= self.num_ws:
             raise ValueError(f"mix: crossover must be an int in [0, {self.num_ws}], got {crossover!r}")
-        a, b = self._plus(w_a, "mix(w_a)"), self._plus(w_b, "mix(w_b)")
+        a, b = self.as_w_plus(w_a, "mix(w_a)"), self.as_w_plus(w_b, "mix(w_b)")
         if a.shape[0] != b.shape[0]:
             raise ValueError(f"mix: w_a and w_b need the same N, got {a.shape[0]} and {b.shape[0]}")
         take_a = (torch.arange(self.num_ws, device=a.device) < crossover)[None, :, None]
@@ -425,67 +424,6 @@ class Generator(nn.Module):
             w_plus = self.mix(w, self.truncate(self.mapping(mix_z), truncation),
                               self.num_ws if crossover is None else crossover)
         return self.synthesis(w_plus, noise_mode=noise_mode)
-
-
-# ----------------------------------------------------------------------------- editing W+ codes
-
-def _check_codes(generator: Generator, codes: dict[str, torch.Tensor], who: str) -> list[torch.Tensor]:
-    """Each code as ``N×num_ws×w_dim`` (a ``w`` is broadcast, a single code repeated N times)."""
-    out = [generator._plus(c, f"{who}({name})") for name, c in codes.items()]
-    sizes = {c.shape[0] for c in out} - {1}
-    if len(sizes) > 1:
-        raise ValueError(f"{who}: the codes need the same N (or 1), got "
-                         + ", ".join(f"{name} {describe(c)}" for name, c in codes.items()))
-    n = sizes.pop() if sizes else 1
-    return [c.expand(n, -1, -1) for c in out]
-
-
-def morph(generator: Generator, w_a: torch.Tensor, w_b: torch.Tensor, t: float) -> torch.Tensor:
-    """Image2StyleGAN's morphing (Abdal et al. 2019, Sec. 6.1): the straight line
-    ``(1 - t) w_a + t w_b`` between two codes, at every layer (``latent.lerp`` on W+ codes)."""
-    from .latent import lerp
-
-    a, b = _check_codes(generator, {"w_a": w_a, "w_b": w_b}, "morph")
-    if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise ValueError(f"morph: t must be a number (0: w_a, 1: w_b), got {t!r}")
-    return lerp(a.flatten(1), b.flatten(1), t).view_as(a)
-
-
-def expression_transfer(generator: Generator, w_plus: torch.Tensor, neutral: torch.Tensor,
-                        expressive: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
-    """Image2StyleGAN's expression transfer (Sec. 6.3): ``w_plus + strength (expressive - neutral)``.
-
-    ``expressive`` and ``neutral`` are the embeddings of two images of one face that differ in the
-    expression (smiling, not smiling); their W+ difference, one vector *per layer*, is added to a
-    third embedding. (:func:`course_lib.latent.apply` adds one W vector to every layer alike.)
-    """
-    code, a, b = _check_codes(generator, {"w_plus": w_plus, "neutral": neutral,
-                                          "expressive": expressive}, "expression_transfer")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
-        raise ValueError(f"expression_transfer: strength must be a number, got {strength!r}")
-    return code + float(strength) * (b - a)
-
-
-@torch.no_grad()
-def distance_from_w(generator: Generator, w_plus: torch.Tensor, n: int = 4096,
-                    seed: int = 0) -> dict[str, torch.Tensor]:
-    """How far a W+ code lies from the codes the mapping network produces, per image (``N``).
-
-    - ``"to_mean"``: the mean over layers of ``|w_i - w̄|``, divided by the typical ``|f(z) - w̄|``
-      of ``n`` sampled ``w`` (about 1 for a sampled face, 0 for the mean face);
-    - ``"spread"``: the mean over layers of ``|w_i - mean_i w_i|`` on the same scale: 0 for a code in
-      W (every layer the same ``w``), large when the layers disagree as no generated face does.
-
-    An inversion in W+ can fit an image with codes far from both; edits learned on W (attribute
-    vectors, morphs) then act on a part of the space the generator was never trained on.
-    """
-    code = generator._plus(w_plus, "distance_from_w")
-    w = generator.sample_w(n, seed).to(code)
-    mean = w.mean(dim=0, keepdim=True)            # generator.mean_w(n, seed), without mapping twice
-    typical = (w - mean).norm(dim=1).mean()
-    to_mean = (code - mean[:, None]).norm(dim=2).mean(1) / typical
-    spread = (code - code.mean(1, keepdim=True)).norm(dim=2).mean(1) / typical
-    return {"to_mean": to_mean, "spread": spread}
 
 
 # ----------------------------------------------------------------------------- the discriminator
@@ -552,9 +490,12 @@ class Discriminator(nn.Module):
 # ----------------------------------------------------------------------------- training
 
 def _unwrap(module: nn.Module) -> nn.Module:
-    return getattr(module, "module", module)                  # a DDP wrapper holds the model
+    """The model inside a DistributedDataParallel wrapper (the trainer wraps modules that train
+    when several processes run), or the module itself."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
+@register
 class StyleGANRecipe(Recipe):
     name = "stylegan"
     config_class = StyleGANConfig
@@ -576,6 +517,7 @@ class StyleGANRecipe(Recipe):
                 "paper": TrainSettings(steps=780_000, batch_size=32, sample_every=5000, save_every=2500)}
     accepts = ("faces", "folder")
     export_module = "generator_ema"
+    betas = (0.0, 0.99)       # StyleGAN's Adam: no momentum in beta1
 
     def build(self, config):
         generator = Generator(config)
@@ -588,11 +530,9 @@ class StyleGANRecipe(Recipe):
     def optimizers(self, modules, config):
         # lazy R1 (StyleGAN 2, Sec. 3.1): D's Adam is adjusted as if R1 ran every step
         c = config.r1_every / (config.r1_every + 1)
-        d_betas = tuple(b ** c for b in config.betas)
-        return {"generator": torch.optim.Adam(modules["generator"].parameters(), lr=config.lr,
-                                              betas=tuple(config.betas)),
-                "discriminator": torch.optim.Adam(modules["discriminator"].parameters(),
-                                                  lr=config.lr * c, betas=d_betas)}
+        return {"generator": self.adam(modules["generator"].parameters(), config.lr),
+                "discriminator": self.adam(modules["discriminator"].parameters(), config.lr * c,
+                                           betas=tuple(b ** c for b in self.betas))}
 
     def training_step(self, modules, optimizers, batch, step, config):
         G, D = modules["generator"], modules["discriminator"]
@@ -610,11 +550,10 @@ class StyleGANRecipe(Recipe):
         do_r1 = config.r1_gamma > 0 and step % config.r1_every == 0
         real_in = real.detach().requires_grad_(do_r1)
         d_real, d_fake = D(real_in), D(fake.detach())
-        d_loss = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
+        d_loss = discriminator_loss(d_real, d_fake, "logistic")
         losses = {}
         if do_r1:
-            (grad,) = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
-            r1 = grad.pow(2).sum(dim=(1, 2, 3)).mean()
+            r1 = r1_penalty(d_real, real_in)
             d_loss = d_loss + config.r1_gamma / 2 * config.r1_every * r1
             losses["r1"] = r1.detach()
         optimizers["discriminator"].zero_grad(set_to_none=True)
@@ -622,7 +561,7 @@ class StyleGANRecipe(Recipe):
         optimizers["discriminator"].step()
 
         # G: non-saturating loss -log D(G(z))
-        g_loss = F.softplus(-D(fake)).mean()
+        g_loss = generator_loss(D(fake), "logistic")
         optimizers["generator"].zero_grad(set_to_none=True)
         if D is _unwrap(D):      # skip D's weight gradients (a DDP wrapper expects them all)
             g_loss.backward(inputs=list(G.parameters()))

@@ -14,58 +14,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import os
-import platform
 import shlex
 import sys
 from pathlib import Path
 
 import torch
 
+from . import pretrained
+from .recipes import RECIPES, get_recipe
+from .results import machine
 from .runtime import device as default_device
-from .trainer import Recipe, Trainer, init_distributed_from_env
+from .trainer import Trainer, init_distributed_from_env
 
-__all__ = ["RECIPES", "get_recipe", "main"]
-
-#: MODEL name -> "module:RecipeClass", imported on demand.
-RECIPES: dict[str, str] = {
-    "faces-attributes": "course_lib.judges:FaceAttributesRecipe",
-    "dcgan": "course_lib.dcgan:DCGANRecipe",
-    "segmenter": "course_lib.judges:SegmenterRecipe",
-    "glcic": "course_lib.glcic:GLCICRecipe",
-    "stylegan": "course_lib.stylegan:StyleGANRecipe",
-    "stylegan-encoder": "course_lib.inversion:EncoderRecipe",
-    "perceptual": "course_lib.features:FeaturesRecipe",
-}
-
-
-def get_recipe(name: str) -> Recipe:
-    if name not in RECIPES:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(RECIPES))}")
-    module, cls = RECIPES[name].split(":")
-    return getattr(importlib.import_module(module), cls)()
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()} CPU"
-
-
-def _hardware(dev: torch.device, world: int) -> str:
-    if dev.type == "cuda":
-        what = torch.cuda.get_device_name(dev)
-    elif dev.type == "mps":
-        what = "Apple GPU (MPS)"
-    else:
-        what = f"{_cpu_name()}, {torch.get_num_threads()} threads"
-    return f"{world} × {what}" if world > 1 else what
+__all__ = ["main"]
 
 
 def _reproducing_command(argv: list[str], world: int = 1, steps: int | None = None,
@@ -134,7 +96,7 @@ def main(argv=None) -> int:
                          f"not {args.config!r}")
     config = recipe.presets[args.config]
     if args.data_size:
-        if not hasattr(config, "data_size"):
+        if "data_size" not in {f.name for f in dataclasses.fields(config)}:
             raise SystemExit(f"error: model {args.model!r} has no --data-size (its config sets "
                              "how much of each world it uses)")
         config = dataclasses.replace(config, data_size=args.data_size)
@@ -153,9 +115,8 @@ def main(argv=None) -> int:
                          f"step count ({settings.steps}), got {args.average_from}")
 
     if args.publish:
-        from .pretrained import check_publishable
-
-        check_publishable(args.publish, replace=args.force)  # fail now, not after hours of training
+        # fail now, not after hours of training
+        pretrained.check_publishable(args.publish, replace=args.force)
     out = Path(args.out)
     if out.is_dir() and any(out.iterdir()) and not (args.resume or args.force):
         raise SystemExit(f"error: --out {out} is not empty; add --resume to continue that run, "
@@ -169,7 +130,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = _reproducing_command(argv, world)
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
-                      meta={"data": args.data, "command": command, "hardware": _hardware(dev, world)})
+                      meta={"data": args.data, "command": command, "hardware": machine(dev, world)})
     trainer.snapshot_command = lambda step: _reproducing_command(argv, world, steps=step, snapshot=True)
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
@@ -180,16 +141,12 @@ def main(argv=None) -> int:
         path = trainer.export(average_from=args.average_from)
         print(f"exported {path} after {trainer.step} steps ({trainer.seconds:.0f} s)")
         if args.publish:
-            from .pretrained import publish
-
-            entry = publish(path, args.publish, command=command, data=args.data,
+            entry = pretrained.publish(path, args.publish, command=command, data=args.data,
                             replace=args.force)
             print(f"published {args.publish}: {entry['file']} sha256 {entry['sha256'][:12]}…")
     if trainer.world > 1:  # leave together: a rank that exits early can abort its peers
-        import torch.distributed as dist
-
-        dist.barrier()
-        dist.destroy_process_group()
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
     return 0
 
 

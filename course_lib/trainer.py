@@ -1,9 +1,11 @@
 """The one training loop of the course, for GANs and plain networks alike.
 
-A model plugs in as a :class:`Recipe`: it builds its modules and optimisers
-from a config and says what one step does. The :class:`Trainer` owns
+A model plugs in as a :class:`~course_lib.recipes.Recipe`: it builds its modules and
+optimisers from a config and says what one step does. The :class:`Trainer` owns
 everything else, once:
 
+- the shipped checkpoints a recipe starts from (:meth:`Recipe.starts_from`), loaded
+  and handed to its ``build``;
 - batches: step ``s`` draws its batch indices from a generator seeded by
   ``(seed, s)``, and torch's global RNG is reseeded from ``(seed, s, rank)``
   before the step, so a run resumed from a checkpoint continues exactly as an
@@ -27,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -38,168 +39,15 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from . import pretrained
+from .checkpoints import (SNAPSHOTS, atomic_save, atomic_write, average_states, export_weights,
+                          kept_snapshots, load_checkpoint, load_weights)
 from .images import save_png
+from .recipes import Recipe, TrainSettings
+from .runtime import eval_mode
 from .runtime import steps as scaled_steps
 
-__all__ = ["Recipe", "TrainSettings", "Trainer", "atomic_save", "load_checkpoint",
-           "export_weights", "load_weights", "average_states", "kept_snapshots"]
-
-
-class Recipe:
-    """What a model contributes to training. Subclass it next to the model.
-
-    Attributes: ``name`` (the CLI's MODEL), ``config_class`` (a dataclass) and
-    ``presets`` (``{"course": config, "paper": config}``).
-    """
-
-    name: str = ""
-    config_class: type = object
-    presets: Mapping[str, Any] = {}
-    #: which module :meth:`export` returns by default (the one a checkpoint ships)
-    export_module: str = "model"
-    #: TrainSettings per preset name
-    settings: Mapping[str, "TrainSettings"] = {}
-    #: the data a recipe trains on: worlds by name, "folder" for an image folder of your own
-    accepts: tuple[str, ...] = ()
-    #: Adam's betas in the default :meth:`optimizers` (GANs use ``(0.5, 0.999)``, after DCGAN)
-    betas: tuple[float, float] = (0.9, 0.999)
-
-    def dataset(self, spec: str, config) -> Dataset:
-        """The training set for ``--data spec`` (sized by ``config.image_size``/``data_size``)."""
-        from .data.datasets import WORLDS, open_dataset
-
-        kind = spec if spec in WORLDS else "folder"
-        if kind not in self.accepts:
-            raise ValueError(f"model {self.name!r} trains on {', '.join(self.accepts)}, "
-                             f"not {spec!r}")
-        return open_dataset(spec, size=config.image_size, n=getattr(config, "data_size", 10_000))
-
-    def build(self, config) -> dict[str, nn.Module]:
-        raise NotImplementedError
-
-    def optimizers(self, modules: dict[str, nn.Module], config) -> dict[str, torch.optim.Optimizer]:
-        """One Adam per module, learning rate ``config.lr``, betas :attr:`betas`. Override it
-        when modules share an optimiser, stay frozen, or need their own settings."""
-        return {k: torch.optim.Adam(m.parameters(), lr=config.lr, betas=self.betas)
-                for k, m in modules.items()}
-
-    def training_step(self, modules: dict[str, nn.Module], optimizers, batch, step: int,
-                      config) -> dict[str, float]:
-        """Do one optimisation step on ``batch``; return the losses to display."""
-        raise NotImplementedError
-
-    def samples(self, modules: dict[str, nn.Module], config, batch) -> torch.Tensor | None:
-        """An image batch to save as a sample grid (``None`` for no grid)."""
-        return None
-
-    def export(self, modules: dict[str, nn.Module]) -> nn.Module:
-        return modules[self.export_module]
-
-    def build_export(self, config) -> nn.Module:
-        """The shipped module alone, freshly built (for loading checkpoints)."""
-        return self.build(config)[self.export_module]
-
-
-@dataclasses.dataclass
-class TrainSettings:
-    """Loop settings shared by every model (a recipe's config holds the rest)."""
-
-    steps: int = 1000
-    batch_size: int = 64
-    seed: int = 0
-    sample_every: int = 200
-    save_every: int = 200
-    #: every this many steps, also export the shipped module to ``out/snapshots/step_NNNNNN``
-    #: (0: never). GAN measures swing from one step to the next; snapshots let a run be judged,
-    #: and one picked, on held-aside data after training.
-    keep_every: int = 0
-    progress: bool = True
-
-
-# ----------------------------------------------------------------------------- checkpoint files
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    The rename is atomic, so a crash mid-write leaves the previous file whole
-    and no temporary file behind.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_save(obj, path: str | Path) -> Path:
-    """``torch.save`` through :func:`atomic_write`."""
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-
-    return atomic_write(path, write)
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Load a training checkpoint without unpickling code (``weights_only=True``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"load_checkpoint: no checkpoint at {str(path)!r}")
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> Path:
-    """Write a module's state dict as safetensors (floats cast to ``dtype``), atomically."""
-    from safetensors.torch import save_file
-
-    state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).cpu().contiguous()
-             for k, v in module.state_dict().items()}
-    return atomic_write(path, lambda tmp: save_file(state, str(tmp)))
-
-
-SNAPSHOTS = "snapshots"  # the folder of a run that Trainer.keep writes to
-
-
-def kept_snapshots(out: str | Path | None) -> dict[int, Path]:
-    """The snapshots a run folder holds (``Trainer.keep``), by step, in step order."""
-    folder = None if out is None else Path(out) / SNAPSHOTS
-    if folder is None or not folder.is_dir():
-        return {}
-    found = {int(p.stem.removeprefix("step_")): p for p in folder.glob("step_*.safetensors")}
-    return dict(sorted(found.items()))
-
-
-def load_weights(module: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.Module:
-    """Load ``state`` (fp16 from :func:`export_weights`, or any dtype) into ``module`` strictly,
-    each tensor cast to the dtype of the module's own; the inverse of :func:`export_weights`."""
-    own = module.state_dict()
-    module.load_state_dict({k: v.to(own[k].dtype) if k in own else v for k, v in state.items()},
-                           strict=True)
-    return module
-
-
-def average_states(states: list[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """The mean of several snapshots' weights, in float32 (integer buffers: the last one's).
-
-    Averaging the iterates (Polyak and Juditsky 1992) damps the swing that a GAN's generator
-    makes from one step to the next; Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging
-    in GAN Training", measure it for GANs. StyleGAN's ``G_ema`` is the running form of the same idea."""
-    if not states:
-        raise ValueError("average_states: no snapshots to average")
-    keys = set(states[0])
-    if any(set(s) != keys for s in states):
-        raise ValueError("average_states: the snapshots hold different weights (another model?)")
-    return {k: torch.stack([s[k].float() for s in states]).mean(0) if states[0][k].is_floating_point()
-            else states[-1][k] for k in states[0]}
+__all__ = ["Trainer", "init_distributed_from_env"]
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -240,8 +88,9 @@ class Trainer:
         if settings.batch_size % self.world:
             raise ValueError(f"Trainer: batch_size {settings.batch_size} must divide among "
                              f"{self.world} processes")
+        started = {role: pretrained.load(name) for role, name in recipe.starts_from(config).items()}
         torch.manual_seed(settings.seed)  # weights are initialised identically on every rank
-        self.modules = {k: m.to(self.device) for k, m in recipe.build(config).items()}
+        self.modules = {k: m.to(self.device) for k, m in recipe.build(config, **started).items()}
         self.optimizers = recipe.optimizers(self.modules, config)
         self.step = 0
         self.history: list[dict[str, float]] = []
@@ -376,12 +225,8 @@ class Trainer:
     def _sample(self, batch) -> None:
         if self.rank != 0:
             return
-        for m in self.modules.values():
-            m.eval()
-        with torch.no_grad():
+        with eval_mode(*self.modules.values()), torch.no_grad():
             images = self.recipe.samples(self.modules, self.config, batch)
-        for m in self.modules.values():
-            m.train()
         if images is None:
             return
         images = images.detach().float().cpu().clamp(-1, 1)

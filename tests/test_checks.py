@@ -6,7 +6,7 @@ import torch
 
 from course_lib import images as I
 from course_lib import runtime
-from course_lib.checks import check_image, check_labels, check_mask, check_same_size
+from course_lib.checks import check_image, check_labels, check_mask
 
 good = torch.zeros(2, 3, 8, 8)
 
@@ -54,7 +54,6 @@ BAD_INPUTS = [
     (lambda: I.rect_mask(1, 16, 2.5, 0, 4, 4), "an int"),
     (lambda: check_mask(torch.full((1, 1, 4, 4), float("nan"))), "NaN"),
     (lambda: check_mask(torch.zeros(1, 1, 4, 4), like=torch.zeros(4, 4)), "N×C×H×W"),
-    (lambda: check_same_size(torch.zeros(1, 3, 4, 4), "an image"), "batched tensors"),
     (lambda: I.crop_resize(good, 8, mode="bicubic"), "mode"),
 ]
 
@@ -67,12 +66,28 @@ def test_bad_input_gets_a_clear_value_error(call, words):
     assert words in str(err.value), str(err.value)
 
 
+def test_eval_mode_restores_training_flags_and_gradients_even_on_error():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    net.train()
+    with pytest.raises(RuntimeError):
+        with runtime.eval_mode(net, frozen=True) as inside:
+            assert inside is net and not net.training
+            assert not any(p.requires_grad for p in net.parameters())
+            raise RuntimeError("boom")
+    assert net.training and all(p.requires_grad for p in net.parameters())
+    net.eval()
+    with runtime.eval_mode(net):
+        pass
+    assert not net.training, "a module that was in eval mode stays in eval mode"
+
+
 def test_good_inputs_pass_unchanged():
     x = torch.rand(2, 3, 8, 8) * 2 - 1
     assert check_image(x) is x
     m = torch.zeros(2, 1, 8, 8)
     assert check_mask(m, like=x) is m
-    assert check_mask(torch.zeros(1, 1, 8, 8), like=x) is not None  # one mask for the batch
+    one = torch.zeros(1, 1, 8, 8)
+    assert check_mask(one, like=x) is one  # one mask for the whole batch is accepted as it is
     y = torch.zeros(2, 8, 8, dtype=torch.int64)
     assert check_labels(y, num_classes=1) is y
     assert runtime.steps(np.int64(5)) in (2, 5)  # NumPy integers are integers too
@@ -85,4 +100,5 @@ def test_checking_a_tensor_that_needs_grad_gives_no_warning():
     m = torch.zeros(2, 1, 8, 8, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                 # e.g. "Converting a tensor with requires_grad=True"
-        assert check_image(x * 1) is not None and check_mask(m * 1) is not None
+        x2, m2 = x * 1, m * 1
+        assert check_image(x2) is x2 and check_mask(m2) is m2

@@ -21,6 +21,8 @@ from torch.utils.data import Dataset
 
 from ..checks import check_size
 from ..images import crop_resize, load_image
+from .faces import faces
+from .landscapes import landscapes
 
 __all__ = ["WorldDataset", "ImageFolder", "PairedFolder", "IMAGE_EXTENSIONS", "open_dataset"]
 
@@ -40,8 +42,6 @@ class WorldDataset(Dataset):
     """``n`` samples of an embedded world at ``size`` pixels, made once (stored as uint8)."""
 
     def __init__(self, world: str, n: int, size: int, seed: int = 0):
-        from . import faces, landscapes
-
         if world not in WORLDS:
             raise ValueError(f"WorldDataset: unknown world {world!r}; expected one of {WORLDS}")
         self.world, self.n, self.size, self.seed = world, n, size, seed

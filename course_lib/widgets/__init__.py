@@ -1,0 +1,25 @@
+"""The course's interactive widgets: what a student looks at and plays with.
+
+One module per lecture, all built on :func:`image_widget` (:mod:`.core`), which decides once how
+an image is shown (crisp, at a chosen size, the controls beside it):
+
+- :mod:`.latent` (lecture 01): :func:`interpolation_widget`, :func:`attribute_widget`,
+  :func:`arithmetic_widget`;
+- :mod:`.inversion` (lecture 02): :func:`descent_widget`;
+- :mod:`.image2stylegan` (lecture 03): :func:`morph_widget`, :func:`mixing_widget`,
+  :func:`transfer_widget`;
+- :mod:`.glcic` (lecture 04): :func:`hole_widget`.
+
+Widgets sit at the top of the library: they import the models and methods below them, and
+nothing below imports them.
+"""
+
+from .core import display_scale, image_widget, slider
+from .glcic import hole_widget, holed_and_completed
+from .image2stylegan import mixing_widget, morph_widget, transfer_widget
+from .inversion import descent_widget
+from .latent import arithmetic_widget, attribute_widget, interpolation_walk, interpolation_widget
+
+__all__ = ["image_widget", "slider", "display_scale", "interpolation_walk", "interpolation_widget",
+           "attribute_widget", "arithmetic_widget", "descent_widget", "morph_widget", "mixing_widget",
+           "transfer_widget", "hole_widget", "holed_and_completed"]
