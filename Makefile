@@ -53,7 +53,7 @@ check-exercises: install
 
 # Instructors: grade a folder of submissions (SUBMISSIONS=dir/<student>/<notebook>.ipynb).
 grade: install
-	$(PY) -m course_lib.grading grade $(SUBMISSIONS) --out grades.csv
+	$(PY) -m course_lib.grading grade $(SUBMISSIONS) --out grades.csv --jobs $(or $(JOBS),1)
 
 lint: install
 	$(VENV)/bin/ruff check course_lib tests benchmarks

@@ -1,7 +1,9 @@
 """The one-command grader, on a fake submissions folder, and the nbgrader route.
 
 One folder of submissions is graded once (module fixture), through the real
-command line; each test then checks one student's row.
+command line with two jobs; each test then checks one student's row. A fake
+class of tiny notebooks (a kernel runs one in about a second) checks parallel,
+resumed and sharded runs of a whole class against one sequential run.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def graded(tmp_path_factory):
     out = base / "grades.csv"
     proc = subprocess.run(
         [sys.executable, "-m", "course_lib.grading", "grade", str(subs), "--out", str(out),
-         "--source", str(ROOT / "solutions"), "--timeout", str(TIMEOUT)],
+         "--source", str(ROOT / "solutions"), "--timeout", str(TIMEOUT), "--jobs", "2"],
         cwd=base, env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with out.open(newline="", encoding="utf-8") as f:
@@ -219,7 +221,7 @@ def test_nbgrader_route_releases_the_exercise_and_autogrades(tmp_path):
 # A fake class of tiny notebooks (no torch: a kernel runs one in under a second), for the
 # parallel, resumable and sharded runs.
 
-TINY_STUDENTS = [f"student{i:02d}" for i in range(8)]
+TINY_STUDENTS = [f"student{i:02d}" for i in range(6)]
 TINY_ANSWERS = {  # by student index % 3: right, wrong, not done
     0: "def double(x):\n    return 2 * x",
     1: "def double(x):\n    return x + 1",
@@ -238,8 +240,7 @@ def _tiny_official(version: int = 1) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        _nbgrader(new("import time\ntime.sleep(0.2)  # a notebook that takes a moment"), "setup",
-                  locked=True),
+        _nbgrader(new("import math"), "setup", locked=True),
         _nbgrader(new("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
                   "double", solution=True),
         _nbgrader(new("assert double(3) == 6"), "test-double", grade=True, locked=True, points=2),
@@ -260,18 +261,27 @@ def _tiny_class(root: Path, students=TINY_STUDENTS) -> tuple[Path, Path]:
     return subs, source
 
 
-def _grade_cli(subs: Path, source: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "course_lib.grading", "grade", str(subs), "--out", str(out),
-         "--source", str(source), "--timeout", "30", *extra],
-        cwd=out.parent, env=_env(), capture_output=True, text=True, timeout=300)
-
-
 def _summary(proc: subprocess.CompletedProcess) -> dict[str, int]:
     """The counts of the grader's summary line: {"graded": 3, "skipped as unchanged": 5, ...}."""
     line = next(s for s in proc.stdout.splitlines() if s.startswith("summary: "))
     counts = line.removeprefix("summary: ").split(" (")[0].split(", ")
     return {what: int(n) for n, what in (c.split(" ", 1) for c in counts)}
+
+
+def _grade_in_process(subs: Path, source: Path, out: Path, *extra: str) -> dict:
+    """Run ``grade`` in this process (no interpreter start-up to pay); its summary counts and log."""
+    import contextlib
+    import io
+
+    from course_lib.grading import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        rc = main(["grade", str(subs), "--out", str(out), "--source", str(source), "--timeout", "30",
+                   *extra])
+    assert rc == 0, stdout.getvalue() + stderr.getvalue()
+    proc = subprocess.CompletedProcess([], rc, stdout.getvalue(), stderr.getvalue())
+    return {**_summary(proc), "log": proc.stderr}
 
 
 @pytest.fixture(scope="module")
@@ -282,11 +292,10 @@ def tiny(tmp_path_factory):
     before = _snapshot(subs)
     out = base / "reference" / "grades.csv"
     out.parent.mkdir()
-    proc = _grade_cli(subs, source, out, "--jobs", "1")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    counts = _grade_in_process(subs, source, out, "--jobs", "1")
     assert _snapshot(subs) == before  # results folder and sidecar are written beside the CSV
     return {"base": base, "subs": subs, "source": source, "csv": out.read_text(encoding="utf-8"),
-            "summary": _summary(proc)}
+            "summary": counts}
 
 
 def test_tiny_reference_grades_every_student(tiny):
@@ -294,16 +303,16 @@ def test_tiny_reference_grades_every_student(tiny):
     assert [r["student"] for r in rows] == TINY_STUDENTS
     expected = {0: "3", 1: "0", 2: "0"}  # right: 2 + 1 points; x + 1 fails both tests; not done
     assert [r["points"] for r in rows] == [expected[i % 3] for i in range(len(rows))]
-    assert tiny["summary"] == {"graded": 8, "timed out": 0, "failed to run": 0, "skipped as unchanged": 0}
+    counts = {k: v for k, v in tiny["summary"].items() if k != "log"}
+    assert counts == {"graded": len(rows), "timed out": 0, "failed to run": 0, "skipped as unchanged": 0}
 
 
 def test_two_jobs_give_the_same_rows_as_one(tiny, tmp_path):
     out = tmp_path / "grades.csv"
-    proc = _grade_cli(tiny["subs"], tiny["source"], out, "--jobs", "2")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 at a time, 1 thread(s) per kernel" in proc.stderr or os.cpu_count() != 2, proc.stderr
+    counts = _grade_in_process(tiny["subs"], tiny["source"], out, "--jobs", "2")
+    assert "2 at a time" in counts["log"], counts["log"]
     assert out.read_text(encoding="utf-8") == tiny["csv"]  # row for row, in the same order
-    assert _summary(proc)["graded"] == len(TINY_STUDENTS)
+    assert counts["graded"] == len(TINY_STUDENTS)
 
 
 def test_killed_run_resumes_and_regrades_nothing_finished(tiny, tmp_path):
@@ -318,19 +327,17 @@ def test_killed_run_resumes_and_regrades_nothing_finished(tiny, tmp_path):
          "--source", str(tiny["source"]), "--timeout", "30", "--jobs", "1"],
         cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while len(list(results.rglob("*.ipynb.json"))) < 3 and proc.poll() is None:
+    while len(list(results.rglob("*.ipynb.json"))) < 2 and proc.poll() is None:
         assert time.monotonic() < deadline, "the grader saved no results within 120 s"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in results.rglob("*.ipynb.json")}
-    assert 3 <= len(finished) < len(TINY_STUDENTS), "the kill should land halfway through"
+    assert 2 <= len(finished) < len(TINY_STUDENTS), "the kill should land halfway through"
     assert not out.exists()  # the CSV is written at the end
 
-    rerun = _grade_cli(tiny["subs"], tiny["source"], out, "--jobs", "2")
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    counts = _grade_in_process(tiny["subs"], tiny["source"], out, "--jobs", "2")
     assert out.read_text(encoding="utf-8") == tiny["csv"]
-    counts = _summary(rerun)
     assert counts["skipped as unchanged"] == len(finished), counts
     assert counts["graded"] == len(TINY_STUDENTS) - len(finished), counts
     for path, (mtime, data) in finished.items():  # not rewritten: not regraded
@@ -343,10 +350,97 @@ def test_killed_run_resumes_and_regrades_nothing_finished(tiny, tmp_path):
     nb = nbs.read(changed / "student02" / "tiny.ipynb")
     _cell(nb, "double").source = TINY_ANSWERS[0]
     _write(nb, changed / "student02" / "tiny.ipynb")
-    again = _grade_cli(changed, tiny["source"], out, "--jobs", "2")
-    assert again.returncode == 0, again.stdout + again.stderr
-    counts = _summary(again)
+    counts = _grade_in_process(changed, tiny["source"], out, "--jobs", "2")
     assert (counts["graded"], counts["skipped as unchanged"]) == (1, len(TINY_STUDENTS) - 1), counts
     row = next(r for r in csv.DictReader(out.read_text(encoding="utf-8").splitlines())
                if r["student"] == "student02")
     assert row["points"] == "3"
+
+
+def test_two_shards_merged_equal_one_unsharded_run(tiny, tmp_path, capsys):
+    from course_lib.grading import Shard, main
+
+    shards = []
+    for k in (1, 2):
+        out = tmp_path / f"grades-{k}.csv"
+        counts = _grade_in_process(tiny["subs"], tiny["source"], out, "--shard", f"{k}/2", "--jobs", "2")
+        rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+        assert [r["student"] for r in rows] == Shard(k, 2).students(TINY_STUDENTS)
+        assert counts["graded"] == len(rows) == len(TINY_STUDENTS) // 2
+        shards.append(out)
+    merged = tmp_path / "grades.csv"
+    assert main(["merge", str(shards[1]), str(shards[0]), "--out", str(merged)]) == 0
+    assert merged.read_text(encoding="utf-8") == tiny["csv"]
+
+    # Refused: a shard given twice, a missing shard, a CSV without its sidecar.
+    capsys.readouterr()
+    assert main(["merge", str(shards[0]), str(shards[0]), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "are both shard 1/2" in capsys.readouterr().err
+    assert main(["merge", str(shards[0]), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "shard 2/2 is missing" in err and "student01" in err, err
+    shutil.copyfile(shards[1], tmp_path / "bare.csv")
+    assert main(["merge", str(shards[0]), str(tmp_path / "bare.csv"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "no sidecar 'bare.json'" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_shards_deal_the_sorted_class_round_robin():
+    from course_lib.grading import Shard
+
+    class_ = ["eve", "ada", "dan", "bo", "cy"]
+    assert Shard(1, 2).students(class_) == ["ada", "cy", "eve"]
+    assert Shard(2, 2).students(class_) == ["bo", "dan"]
+    assert sorted(s for k in (1, 2, 3) for s in Shard(k, 3).students(class_)) == sorted(class_)
+    assert Shard.parse(" 3/4 ") == Shard(3, 4) and str(Shard(3, 4)) == "3/4"
+
+
+def test_changed_official_notebook_is_regraded_and_merge_refuses_mixed_officials(tmp_path, capsys):
+    from course_lib.grading import main
+
+    subs, source = _tiny_class(tmp_path, students=["ada", "bo"])
+    stricter = tmp_path / "stricter"
+    _write(_tiny_official(version=2), stricter / "tiny.ipynb")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert _grade_in_process(subs, source, one, "--shard", "1/2")["graded"] == 1
+    assert _grade_in_process(subs, stricter, two, "--shard", "2/2")["graded"] == 1
+    assert main(["merge", str(one), str(two), "--out", str(tmp_path / "all.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "different official notebooks: tiny.ipynb" in err, err
+    assert not (tmp_path / "all.csv").exists()
+
+    # Unchanged: skipped; --force: graded again; a changed official notebook: graded again.
+    assert _grade_in_process(subs, source, one, "--shard", "1/2")["skipped as unchanged"] == 1
+    assert _grade_in_process(subs, source, one, "--shard", "1/2", "--force")["graded"] == 1
+    assert _grade_in_process(subs, stricter, one, "--shard", "1/2")["graded"] == 1
+    row = next(csv.DictReader(one.read_text(encoding="utf-8").splitlines()))
+    assert (row["student"], row["points"], row["failed_tests"]) == ("ada", "2", "test-zero")
+    assert main(["merge", str(one), str(two), "--out", str(tmp_path / "all.csv")]) == 0
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--jobs", "0", "at least 1"), ("--jobs", "-2", "at least 1"), ("--jobs", "two", "at least 1"),
+    ("--shard", "3/2", "1 <= K <= N"), ("--shard", "0/2", "numbered from 1"),
+    ("--shard", "a/b", "expected K/N"), ("--shard", "2", "expected K/N"), ("--shard", "1/0", "1 <= K <= N"),
+])
+def test_bad_jobs_and_shard_are_refused_with_what_was_expected(tmp_path, capsys, option, value, expected):
+    from course_lib.grading import main
+
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "grades.csv"), option, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and expected in err, err
+    assert not (tmp_path / "grades.csv").exists()
+
+
+def test_results_folder_inside_submissions_is_refused(tmp_path, capsys):
+    from course_lib.grading import main
+
+    subs, source = _tiny_class(tmp_path, students=["ada"])
+    before = _snapshot(subs)
+    assert main(["grade", str(subs), "--out", str(tmp_path / "grades.csv"), "--source", str(source),
+                 "--results", str(subs / "ada" / "results")]) == 2
+    assert "inside the submissions folder" in capsys.readouterr().err
+    assert _snapshot(subs) == before and not (tmp_path / "grades.csv").exists()
