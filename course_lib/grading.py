@@ -565,8 +565,9 @@ def run_plan(plan: GradingPlan, jobs: int = 1, results_dir: str | Path | None = 
                 _save_result(results_dir, sub, result, fingerprint, final, time.monotonic() - start)
             return result
 
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
+        # The bar (count, rate, time left) on a terminal; in a batch job's log, a line every 30 s.
         bar = tqdm(total=len(todo), desc="grading", unit="notebook", file=sys.stderr,
                    disable=not progress or not todo, mininterval=1 if sys.stderr.isatty() else 30)
         say = (lambda s: bar.write(s, file=sys.stderr)) if progress else log
@@ -578,9 +579,14 @@ def run_plan(plan: GradingPlan, jobs: int = 1, results_dir: str | Path | None = 
                 results[i] = future.result()
                 say(_describe(results[i]))
                 bar.update()
+        except BaseException:
+            # Ctrl-C: drop the notebooks not started, without waiting for those in flight (a
+            # cell may run for minutes); they are saved if they finish before the process ends.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown()
         finally:
-            # On Ctrl-C, drop the notebooks not started; those in flight finish and are saved.
-            pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
     return results
 
@@ -888,4 +894,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if code == 130:  # Ctrl-C: do not wait for the notebooks in flight; their kernels exit with us
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
