@@ -834,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per cell")
     g.add_argument("--jobs", type=_jobs_arg, default=1, metavar="N",
                    help="notebooks graded at once, each kernel with cores/N threads (default 1; "
-                        "each kernel needs its own memory: about 1 GB for the GAN exercises)")
+                        "each kernel needs its own memory, so memory bounds N too)")
     g.add_argument("--shard", type=_shard_arg, default=Shard(), metavar="K/N",
                    help="grade only shard K of N of the students (1/N ... N/N), then `merge` the CSVs")
     g.add_argument("--results", type=Path, default=None, metavar="DIR",
