@@ -137,7 +137,7 @@ class EncoderRecipe(Recipe):
         """The shipped StyleGAN it learns to invert and, when its term is on, the perceptual
         features."""
         started = {"generator": config.generator}
-        if config.perceptual_weight > 0:
+        if config.perceptual_weight > 0 and config.perceptual:     # "": no perceptual term
             started["perceptual"] = config.perceptual
         return started
 

@@ -167,7 +167,7 @@ def distance_from_w(generator: nn.Module, w_plus: torch.Tensor, n: int = 4096,
     An inversion in W+ can fit an image with codes far from both; edits learned on W (attribute
     vectors, morphs) then act on a part of the space the generator was never trained on.
     """
-    code = generator._plus(w_plus, "distance_from_w")
+    code = generator.as_w_plus(w_plus, "distance_from_w")
     w = generator.sample_w(n, seed).to(code)
     mean = w.mean(dim=0, keepdim=True)            # generator.mean_w(n, seed), without mapping twice
     typical = (w - mean).norm(dim=1).mean()

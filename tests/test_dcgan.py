@@ -4,7 +4,8 @@ from torch import nn
 
 from course_lib.dcgan import DCGANConfig, DCGANRecipe, Discriminator, Generator, up_block
 from course_lib.latent import generate, sample_z
-from course_lib.trainer import Trainer, TrainSettings
+from course_lib.recipes import TrainSettings
+from course_lib.trainer import Trainer
 from tests.tiny_recipe import TinyData
 
 

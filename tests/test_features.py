@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from course_lib.features import IGNORE, FeaturesConfig, FeaturesRecipe, PerceptualFeatures, WorldsMix
-from course_lib.inversion import perceptual_distance
-from course_lib.trainer import Trainer, TrainSettings
+from course_lib.losses import perceptual_distance
+from course_lib.recipes import TrainSettings
+from course_lib.trainer import Trainer
 
 TINY = FeaturesConfig(image_size=16, widths=(4, 8, 8, 8), faces=12, landscapes=12, photo_crops=12, lr=3e-3)
 
@@ -43,9 +44,24 @@ def test_training_lowers_every_task_loss_and_exports_only_the_features():
     assert isinstance(exported, PerceptualFeatures)
 
 
-def test_perceptual_distance_sees_structure_that_pixels_share():
-    torch.manual_seed(0)
-    features = PerceptualFeatures(TINY)
-    a = torch.rand(2, 3, 16, 16) * 2 - 1
-    assert torch.allclose(perceptual_distance(features, a, a), torch.zeros(2))
-    assert (perceptual_distance(features, a, a.flip(-1)) > 0).all()
+def test_perceptual_distance_is_the_mean_squared_feature_difference_summed_over_layers():
+    def two_layers(x):
+        return [x, 2 * x.mean(1, keepdim=True)]
+
+    a, b = torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)
+    b[1] = 0.5
+    # image 0: layer 1 gives mean (0 - 1)² = 1, layer 2 (0 - 2)² = 4; image 1: 0.25 + 1
+    assert torch.allclose(perceptual_distance(two_layers, a, b), torch.tensor([5.0, 1.25]))
+    assert torch.allclose(perceptual_distance(two_layers, b, b), torch.zeros(2))
+
+
+def test_shipped_features_find_a_noisy_copy_closer_than_another_face():
+    from course_lib import data, pretrained
+
+    features = pretrained.load("perceptual-worlds64")
+    faces, _ = data.faces(6, seed=data.HELD_OUT_SEED)
+    noisy = (faces + 0.1 * torch.randn(faces.shape, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    with torch.no_grad():
+        to_noisy = perceptual_distance(features, faces, noisy)
+        to_other = perceptual_distance(features, faces, faces.roll(1, 0))
+    assert (to_noisy < to_other).all(), (to_noisy, to_other)

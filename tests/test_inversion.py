@@ -8,12 +8,14 @@ from torch import nn
 from course_lib import inversion, pretrained
 from course_lib.dcgan import DCGANConfig, Generator as DCGANGenerator
 from course_lib.features import FeaturesConfig, PerceptualFeatures
-from course_lib.inversion import (Encoder, EncoderConfig, EncoderRecipe, InversionConfig, encode,
-                                  hybrid_invert, invert, synthesize)
+from course_lib.encoder import Encoder, EncoderConfig, EncoderRecipe
+from course_lib.inversion import InversionConfig, encode, hybrid_invert, invert
+from course_lib.losses import perceptual_distance
+from course_lib.metrics import psnr
 from course_lib.latent import sample_z
 from course_lib.stylegan import Generator as StyleGenerator, StyleGANConfig
-from course_lib.train import get_recipe
-from course_lib.trainer import Trainer, TrainSettings
+from course_lib.recipes import TrainSettings, get_recipe
+from course_lib.trainer import Trainer
 
 #: an encoder for tiny_stylegan(): 16 px, 6 layers of w_dim 8, no perceptual network
 TINY_ENCODER = EncoderConfig(generator="tiny-stylegan", image_size=16, num_ws=6, w_dim=8, channel_base=64,
@@ -42,7 +44,7 @@ def test_z_inversion_recovers_a_generated_image():
     assert result.latent.shape == (2, 8) and result.image.shape == target.shape
     assert len(result.history) == 150 and seen == list(range(150))
     assert result.history[0]["psnr"] < result.psnr and result.psnr > 30
-    assert torch.allclose(inversion.psnr(result.image, target).mean(), torch.tensor(result.psnr), atol=1e-3)
+    assert torch.allclose(psnr(result.image, target).mean(), torch.tensor(result.psnr), atol=1e-3)
     assert all(p.requires_grad for p in G.parameters()) and not G.training   # left as it was
 
 
@@ -62,7 +64,7 @@ def test_restarts_keep_the_best_and_init_is_used():
 
 def test_stylegan_spaces_and_w_plus_fits_best():
     G = tiny_stylegan()
-    assert inversion.spaces_of(G) == ("z", "w", "w+") and inversion.spaces_of(tiny_dcgan()) == ("z",)
+    assert G.spaces == ("z", "w", "w+") and tiny_dcgan().spaces == ("z",)
     w0 = inversion.initial_latent(G, "w+", n=2)
     assert w0.shape == (2, G.num_ws, 8) and torch.allclose(w0[:, 0], G.mean_w().expand(2, -1))
     target = torch.rand(1, 3, 16, 16) * 1.6 - 0.8           # not an image G can make exactly
@@ -75,7 +77,7 @@ def test_stylegan_spaces_and_w_plus_fits_best():
 def test_lbfgs_search_is_per_image_and_beats_adam_at_equal_evaluations():
     G = tiny_stylegan()
     with torch.no_grad():
-        target = synthesize(G, G.broadcast(G.sample_w(2, seed=3)), "w+")
+        target = G.synthesize(G.broadcast(G.sample_w(2, seed=3)), "w+")
     lbfgs = InversionConfig(space="w+", steps=40, optimizer="lbfgs", perceptual_weight=0)
     both = invert(G, target, lbfgs)
     alone = [invert(G, target[i:i + 1], lbfgs) for i in range(2)]
@@ -127,10 +129,10 @@ def test_perceptual_term_uses_the_features():
     # the remembered target features give the same loss as recomputing them
     still = invert(G, target, InversionConfig(space="z", steps=1, lr=0.0), features=features)
     with torch.no_grad():
-        image = inversion.synthesize(G, still.latent, "z")
-        expected = float(inversion.perceptual_distance(features, image, target).mean())
+        image = G.synthesize(still.latent, "z")
+        expected = float(perceptual_distance(features, image, target).mean())
     assert still.history[0]["perceptual"] == pytest.approx(expected, rel=1e-6)
-    d = inversion.perceptual_distance(features, torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4))
+    d = perceptual_distance(features, torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4))
     assert torch.allclose(d, torch.full((2,), 2.0))
 
 
@@ -152,7 +154,7 @@ def generated(G, n=4, seed=5):
     """Faces of G with the constant noise that inversion uses: (images, their w_plus)."""
     with torch.no_grad():
         w_plus = G.broadcast(G.mapping(sample_z(n, G.config.z_dim, seed=seed)))
-        return synthesize(G, w_plus, "w+"), w_plus
+        return G.synthesize(w_plus, "w+"), w_plus
 
 
 def test_untrained_encoder_answers_the_mean_w():
@@ -184,9 +186,9 @@ def test_encoder_and_hybrid_invert_reject_bad_inputs():
         hybrid_invert(G, Encoder(dataclasses.replace(TINY_ENCODER, w_dim=4)), target)
     with pytest.raises(ValueError, match="has no W\\+"):
         hybrid_invert(tiny_dcgan(), E, target)
-    with pytest.raises(ValueError, match="expected an inversion.Encoder"):
+    with pytest.raises(ValueError, match="expected an encoder.Encoder"):
         hybrid_invert(G, nn.Identity(), target)
-    with pytest.raises(ValueError, match="expected an inversion.Encoder"):
+    with pytest.raises(ValueError, match="expected an encoder.Encoder"):
         encode(nn.Identity(), target)
 
 
@@ -195,9 +197,9 @@ def held_out_loss(E, G):
     torch.manual_seed(123)
     w_plus = EncoderRecipe.sample_w_plus(G, 16, TINY_ENCODER, "cpu")
     with torch.no_grad():
-        x = synthesize(G, w_plus, "w+")
+        x = G.synthesize(w_plus, "w+")
         codes = encode(E, x)
-        return float(F.mse_loss(codes, w_plus) + F.mse_loss(synthesize(G, codes, "w+"), x))
+        return float(F.mse_loss(codes, w_plus) + F.mse_loss(G.synthesize(codes, "w+"), x))
 
 
 def test_recipe_trains_the_encoder_of_a_frozen_generator(monkeypatch):
@@ -237,8 +239,8 @@ def test_hybrid_invert_starts_at_the_encoders_code_and_improves_it():
     nn.init.normal_(E.to_offsets.weight, std=0.3)            # a guess that is not the mean face
     target, _ = generated(G, n=2, seed=7)
     with torch.no_grad():
-        guess = synthesize(G, encode(E, target), "w+")
-    start = float(inversion.psnr(guess, target).mean())
+        guess = G.synthesize(encode(E, target), "w+")
+    start = float(psnr(guess, target).mean())
     seen = []
     config = InversionConfig(space="w+", steps=40, lr=0.05)
     result = hybrid_invert(G, E, target, config, callback=lambda step, image: seen.append(step))

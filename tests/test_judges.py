@@ -32,7 +32,7 @@ def test_frechet_distance_matches_the_closed_form():
     import numpy as np
     from scipy import linalg
 
-    from course_lib.judges import frechet_distance
+    from course_lib.metrics import frechet_distance
 
     g = torch.Generator().manual_seed(0)
     a = torch.randn(400, 6, generator=g)

@@ -18,8 +18,17 @@ NOTEBOOKS = sorted(p for folder in ("lectures", "solutions", "exercises")
                    for p in (ROOT / folder).glob("*.ipynb"))
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no notebooks in lectures/, solutions/ or exercises/"
+def _numbers(folder: str) -> list[str]:
+    return sorted(p.name[:2] for p in (ROOT / folder).glob("*.ipynb"))
+
+
+def test_every_lecture_has_a_solution_and_a_generated_exercise():
+    lectures = _numbers("lectures")
+    assert lectures[:5] == ["00", "01", "02", "03", "04"], f"lectures 00-04 must exist, found {lectures}"
+    assert _numbers("solutions") == lectures, "each lecture NN_*.ipynb needs solutions/NN_*.ipynb"
+    names = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))
+    assert sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) == names, \
+        "exercises/ must hold exactly one generated exercise per solution (make exercises)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from course_lib import pretrained, train
+from course_lib import pretrained, recipes
 from course_lib.trainer import Trainer
 from tiny_recipe import TinyConfig, TinyData, TinyRecipe
 
@@ -11,7 +11,7 @@ from tiny_recipe import TinyConfig, TinyData, TinyRecipe
 @pytest.fixture
 def shipped(tmp_path, monkeypatch):
     """A weights folder holding one checkpoint of the tiny recipe, published as the CLI does."""
-    monkeypatch.setitem(train.RECIPES, "tiny", "tiny_recipe:TinyRecipe")
+    monkeypatch.setitem(recipes.RECIPES, "tiny", TinyRecipe)
     recipe = TinyRecipe()
     t = Trainer(recipe, TinyConfig(), TinyData(), recipe.settings["course"], out=tmp_path / "run")
     t.fit()

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from course_lib import data, pretrained
-from course_lib.judges import LandscapeSegmenter, SegmenterConfig, SegmenterRecipe, segmentation_scores
+from course_lib.judges import LandscapeSegmenter, SegmenterConfig, SegmenterRecipe
+from course_lib.metrics import segmentation_scores
 
 SMALL = SegmenterConfig(width=4, depth=2)
 

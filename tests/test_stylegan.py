@@ -5,12 +5,13 @@ import math
 import pytest
 import torch
 
-from course_lib import pretrained, train
+from course_lib import pretrained, recipes
 from course_lib.checks import check_image
 from course_lib.latent import sample_z
 from course_lib.stylegan import (Discriminator, EqualLinear, Generator, StyleGANConfig, StyleGANRecipe,
                                  channels_at)
-from course_lib.trainer import Trainer, TrainSettings
+from course_lib.recipes import TrainSettings
+from course_lib.trainer import Trainer
 from tests.tiny_recipe import TinyData
 
 TINY = StyleGANConfig(image_size=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=64, channel_max=8,
@@ -99,6 +100,19 @@ def test_mean_w_is_cached_until_the_mapping_changes():
     assert torch.allclose(G.mean_w(), first)
 
 
+def test_generator_declares_its_spaces_and_synthesizes_in_each():
+    G = tiny_generator().eval()
+    assert G.spaces == ("z", "w", "w+") and G.latent_dim == 8
+    assert G.noise_maps() == G.synthesis.noise_buffers()
+    z = sample_z(2, G.latent_dim, seed=4)
+    w = G.mapping(z)
+    image = G.synthesize(z, "z")
+    assert torch.equal(image, G.synthesize(w, "w")) and torch.equal(image, G.synthesize(G.broadcast(w), "w+"))
+    assert torch.equal(image, G.synthesis(G.broadcast(w), noise_mode="const"))
+    with pytest.raises(ValueError, match="space 'x' is not one of"):
+        G.synthesize(z, "x")
+
+
 def test_noise_modes():
     G = tiny_generator(noise_strength=1.0).eval()
     w_plus = G.broadcast(G.mapping(sample_z(2, 8, seed=1)))
@@ -112,7 +126,8 @@ def test_noise_modes():
     buffers = G.synthesis.noise_buffers()
     assert len(buffers) == G.num_ws
     assert torch.equal(G.synthesis(w_plus, noise=[b.clone() for b in buffers]), const)
-    noise = [m.requires_grad_() for m in G.synthesis.make_noise(2, seed=3)]
+    g = torch.Generator().manual_seed(3)
+    noise = [torch.randn(2, *b.shape[1:], generator=g).requires_grad_() for b in buffers]
     G.synthesis(w_plus, noise=noise).sum().backward()
     assert all(m.grad is not None and m.grad.abs().sum() > 0 for m in noise)
     # with B = 0 (a fresh generator) the noise has no effect
@@ -193,7 +208,7 @@ def test_style_mixing_happens_in_training_with_probability_style_mixing():
 
 
 def test_recipe_is_registered_and_samples_are_fixed():
-    recipe = train.get_recipe("stylegan")
+    recipe = recipes.get_recipe("stylegan")
     assert isinstance(recipe, StyleGANRecipe)
     assert recipe.accepts == ("faces", "folder") and recipe.export_module == "generator_ema"
     assert set(recipe.presets) == set(recipe.settings) == {"course", "course-wide", "paper"}
@@ -247,7 +262,8 @@ def test_clear_errors():
 
 
 def test_morph_expression_transfer_and_distance_from_w():
-    from course_lib.stylegan import distance_from_w, expression_transfer, morph
+    from course_lib.latent import expression_transfer, morph
+    from course_lib.metrics import distance_from_w
 
     G = tiny_generator()
     w_a, w_b = G.mapping(sample_z(2, 8, seed=1)), G.mapping(sample_z(2, 8, seed=2))

@@ -141,7 +141,7 @@ def test_average_from_ships_the_mean_of_the_kept_snapshots(tmp_path, monkeypatch
 
 
 def test_average_states_checks_its_inputs():
-    from course_lib.trainer import average_states
+    from course_lib.checkpoints import average_states
 
     a = {"w": torch.ones(2), "n": torch.tensor(3)}
     b = {"w": torch.zeros(2), "n": torch.tensor(5)}

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from course_lib.trainer import Recipe, TrainSettings
+from course_lib.recipes import Recipe, TrainSettings
 
 
 #: both tiny recipes: 6 steps of 8, a sample grid every 3 steps, a checkpoint every 2

@@ -58,8 +58,8 @@ def image_widget(render: Callable[..., torch.Tensor], controls: Mapping[str, obj
 
     Returns an ``ipywidgets.VBox`` with extra attributes: ``image`` (the ``ipywidgets.Image``),
     ``controls`` (the dict passed in), ``last_render`` (the images of the last redraw, as
-    ``render`` returned them), ``display_size`` (``(width, height)`` in CSS pixels, exactly the
-    PNG's size) and ``last_render_ms`` (how long the last redraw took, render plus encode).
+    ``render`` returned them), ``scale`` (its magnification), ``display_size`` (``(width, height)``
+    in CSS pixels, exactly the PNG's size) and ``last_render_ms`` (how long the last redraw took, render plus encode).
     """
     import ipywidgets as W
 
@@ -78,7 +78,7 @@ def image_widget(render: Callable[..., torch.Tensor], controls: Mapping[str, obj
     style = W.HTML("<style>.course-image img, img.course-image {image-rendering: pixelated;}</style>")
     box = W.VBox(header + [W.HBox([panel, image], layout=W.Layout(align_items="flex-start")), style])
     box.image, box.controls, box.last_render_ms = image, dict(controls), float("nan")
-    box.last_render, box.display_size = None, (0, 0)
+    box.last_render, box.display_size, box.scale = None, (0, 0), 0
 
     def redraw(_change=None):
         start = time.perf_counter()
@@ -92,7 +92,7 @@ def image_widget(render: Callable[..., torch.Tensor], controls: Mapping[str, obj
             image.layout = W.Layout(width=f"{size[0]}px", height=f"{size[1]}px", min_width=f"{size[0]}px",
                                     object_fit="contain")
             box.display_size = size
-        box.last_render = out
+        box.last_render, box.scale = out, k
         box.last_render_ms = (time.perf_counter() - start) * 1e3
 
     for c in controls.values():
