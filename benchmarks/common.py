@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Callable, Mapping, Sequence
 
-from course_lib import results
+from course_lib import pretrained, results
 
 __all__ = ["mark", "median_ms", "command", "save", "markdown"]
 
@@ -54,7 +54,8 @@ def markdown(title: str, rows: Sequence[Mapping[str, object]]) -> str:
 def save(name: str, tables: Mapping[str, tuple[str, Sequence[Mapping[str, object]]]],
          checkpoints: Sequence[str] = (), notes: Mapping[str, object] | None = None, dev="cpu"):
     """Write ``benchmarks/results/NAME.json`` and print each table as markdown."""
-    path = results.write(name, tables, command(), checkpoints=checkpoints, notes=notes, dev=dev)
+    hashes = {n: pretrained.info(n)["sha256"] for n in checkpoints}
+    path = results.write(name, tables, command(), checkpoints=hashes, notes=notes, dev=dev)
     for title, rows in tables.values():
         print("\n" + markdown(title, rows))
     print(f"\n(written to {path})")

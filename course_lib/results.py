@@ -8,7 +8,7 @@ it shows :func:`table` (a pandas DataFrame, rendered as HTML in Jupyter) and :fu
 File format::
 
     {"name": ..., "command": ..., "commit": ..., "machine": ..., "date": ...,
-     "checkpoints": [names of the shipped checkpoints it measured],
+     "checkpoints": {name: sha256 of each shipped checkpoint it measured},
      "tables": {table name: {"title": ..., "columns": [...], "rows": [[...], ...]}},
      "notes": {...}}
 """
@@ -22,6 +22,8 @@ import platform
 import subprocess
 from pathlib import Path
 from typing import Mapping, Sequence
+
+from .checks import describe
 
 import torch
 
@@ -70,8 +72,9 @@ def _commit(root: Path) -> str:
 
 
 def _table(title: str, rows: Sequence[Mapping[str, object]]) -> dict:
-    if not rows:
-        raise ValueError(f"results table {title!r}: expected at least one row")
+    if not isinstance(rows, Sequence) or not rows or not all(isinstance(r, Mapping) for r in rows):
+        raise ValueError(f"results table {title!r}: expected a non-empty list of row dicts, "
+                         f"got {describe(rows)}")
     columns = list(rows[0])
     for row in rows:
         if list(row) != columns:
@@ -81,10 +84,12 @@ def _table(title: str, rows: Sequence[Mapping[str, object]]) -> dict:
 
 
 def write(name: str, tables: Mapping[str, tuple[str, Sequence[Mapping[str, object]]]], command: str,
-          checkpoints: Sequence[str] = (), notes: Mapping[str, object] | None = None,
+          checkpoints: Mapping[str, str] | None = None, notes: Mapping[str, object] | None = None,
           dev: torch.device | str = "cpu", root: str | Path | None = None) -> Path:
     """Write ``RESULTS_DIR/NAME.json``: ``tables`` maps a key to ``(title, rows)``, each row a
-    dict of column -> value (the same columns in every row). Replaces the file atomically."""
+    dict of column -> value (the same columns in every row). ``checkpoints``: the sha256 of each
+    shipped checkpoint measured (from the manifest), so that a test can tell when the weights
+    changed after the measurement. Replaces the file atomically."""
     root = Path(root) if root else RESULTS_DIR
     root.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -93,7 +98,7 @@ def write(name: str, tables: Mapping[str, tuple[str, Sequence[Mapping[str, objec
         "commit": _commit(RESULTS_DIR.parent.parent),
         "machine": machine(dev),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "checkpoints": list(checkpoints),
+        "checkpoints": dict(checkpoints or {}),
         "tables": {key: _table(title, rows) for key, (title, rows) in tables.items()},
         "notes": dict(notes or {}),
     }
