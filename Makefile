@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 STAMP  := $(VENV)/.installed-$(subst /,_,$(subst =,-,$(subst <,lt,$(subst >,gt,$(TORCH)))))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
-.PHONY: install lab test test-fast lectures exercises check-exercises grade lint bench clean
+.PHONY: install lab lab-instructor test test-fast lectures exercises check-exercises grade lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -24,10 +24,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Opens on lecture 00, with lectures/, exercises/ and solutions/ in the file browser.
+# Opens on lecture 00, with lectures/, exercises/ and solutions/ in the file browser: a student's
+# JupyterLab, without the instructors' nbgrader tools or the news pop-up (see jupyter/README.md).
+LAB_ARGS = --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lectures/00_welcome.ipynb \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/lectures/00_welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
+	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/student" $(VENV)/bin/jupyter lab $(LAB_ARGS)
+
+# The same with nbgrader's menu, panels and formgrader, for instructors (docs/instructors.md).
+lab-instructor: install
+	JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/instructor" $(VENV)/bin/jupyter lab $(LAB_ARGS)
 
 # The layers contract, then every unit test, then every lecture and solution notebook in fast mode (nbval).
 test: install
