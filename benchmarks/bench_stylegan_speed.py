@@ -5,8 +5,9 @@
 
 Times :meth:`StyleGANRecipe.training_step` (G forward, D on real and fake, both backward
 passes, both Adam steps, the EMA update) on random images, separately for plain steps and for
-lazy-R1 steps, and prints the mean seconds per step (the average over a run is
-``plain + (r1 - plain) / r1_every``) and the parameter counts of the modules.
+lazy-R1 steps. Writes ``benchmarks/results/stylegan_speed.json`` and prints its tables:
+``size`` (the parameter counts of the modules) and ``step`` (the median seconds per step; the
+average over a run is ``plain + (r1 - plain) / r1_every``).
 """
 
 import argparse
@@ -15,6 +16,8 @@ import statistics
 import time
 
 import torch
+
+from common import save
 
 from course_lib.stylegan import StyleGANRecipe, channels_at
 
@@ -35,15 +38,16 @@ def main() -> None:
     optimizers = recipe.optimizers(modules, config)
     G = modules["generator"]
     res = [2 ** k for k in range(2, config.image_size.bit_length())]
-    print(f"preset {args.preset}: {config.image_size} px, z/w {config.z_dim}/{config.w_dim}, "
-          f"num_ws {G.num_ws}, channels " + ", ".join(f"{r}:{channels_at(config, r)}" for r in res))
-    for name, m in modules.items():
-        print(f"  {name}: {sum(p.numel() for p in m.parameters()):,} parameters")
-    print(f"  of which mapping: {sum(p.numel() for p in G.mapping.parameters()):,}")
+    architecture = (f"{config.image_size} px, z/w {config.z_dim}/{config.w_dim}, num_ws {G.num_ws}, "
+                    "channels " + ", ".join(f"{r}:{channels_at(config, r)}" for r in res))
+    size = [{"module": name, "parameters": sum(p.numel() for p in m.parameters())}
+            for name, m in modules.items()]
+    size.append({"module": "generator's mapping network",
+                 "parameters": sum(p.numel() for p in G.mapping.parameters())})
 
     g = torch.Generator().manual_seed(0)
-    size = config.image_size
-    batch = {"image": torch.rand(args.batch_size, 3, size, size, generator=g) * 2 - 1}
+    px = config.image_size
+    batch = {"image": torch.rand(args.batch_size, 3, px, px, generator=g) * 2 - 1}
 
     def timed(step: int) -> tuple[float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -54,16 +58,24 @@ def main() -> None:
     timed(1)                                                # warm-up
     plain = [timed(1 + i % (every - 1)) for i in range(args.steps)]
     r1 = [timed(every * (i + 1)) for i in range(max(1, args.steps // 3))]
-    print(f"threads {torch.get_num_threads()}, batch {args.batch_size}, "
-          f"{len(plain)} plain and {len(r1)} R1 steps (medians):")
     # wall-clock time is what a run takes here and now; the process's CPU time is what it would
     # take on an otherwise idle core (with one thread, wall >> CPU means other jobs share the core)
+    step = []
     for k, what in enumerate(("wall-clock", "CPU time")):
         p_med, r_med = statistics.median(t[k] for t in plain), statistics.median(t[k] for t in r1)
-        mean = p_med + (r_med - p_med) / every
-        print(f"  {what}: plain step {p_med:.3f} s, R1 step {r_med:.3f} s, "
-              f"mean over a run {mean:.3f} s/step")
-    print("settings:", dataclasses.asdict(recipe.settings.get(args.preset, recipe.settings["course"])))
+        step.append({"clock": what, "plain step (s)": round(p_med, 3), "R1 step (s)": round(r_med, 3),
+                     "mean over a run (s/step)": round(p_med + (r_med - p_med) / every, 3)})
+    save("stylegan_speed", {
+        "size": (f"StyleGAN preset {args.preset!r}: parameters ({architecture})", size),
+        "step": (f"One training step, preset {args.preset!r}: medians of {len(plain)} plain and {len(r1)} "
+                 f"R1 steps (batch {args.batch_size}, {torch.get_num_threads()} torch threads, "
+                 f"R1 every {every} steps)", step),
+    }, notes={
+        "architecture": architecture,
+        "settings": dataclasses.asdict(recipe.settings.get(args.preset, recipe.settings["course"])),
+        "clocks": "wall-clock: what a run takes here and now; CPU time: what it would take on an "
+                  "otherwise idle core (with one thread, wall >> CPU means other jobs share the core)",
+    })
 
 
 if __name__ == "__main__":
