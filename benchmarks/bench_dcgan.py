@@ -1,77 +1,90 @@
 """Issue 4's numbers for the shipped DCGAN (``dcgan-faces64``), measured by the faces judge.
 
-    python benchmarks/bench_dcgan.py [--checkpoint dcgan-faces64] [--n-vector 200]
+    python benchmarks/bench_dcgan.py [--checkpoint dcgan-faces64] [--n-vector 200] [--skip-averaging]
 
-Prints markdown tables:
+Writes ``benchmarks/results/dcgan.json`` and prints its tables as markdown:
 
-1. attribute transfer: add the attribute vector (strength 1) to 200 generated
+1. ``transfer``: add the attribute vector (strength 1) to 200 generated
    faces that lack the attribute; how often the judge then sees it, and how
    often every other binary attribute keeps its value (bars: 90% and 85%), beside the
    ceiling a perfectly linear generator would reach (``latent.transfer_ceiling``) at this
    generator's prevalence of the attribute and at the real faces' prevalence + 10 points
    (the most the fidelity bar allows);
-2. why the paper averages: the same, with vectors built from n = 1, 3, 10, ... faces;
-3. sample fidelity: the judge's attribute rates on 1,000 generated vs 1,000
-   held-out real faces (bar: within 10 points), and the Fréchet distance in the
+2. ``averaging``, why the paper averages: the same, with vectors built from n = 1, 3, 10, ... faces
+   (not with ``--skip-averaging``);
+3. ``fidelity``, sample fidelity: the judge's attribute rates on 1,000 generated vs 1,000
+   held-out real faces (bar: within 10 points), and ``frechet``, the Fréchet distance in the
    judge's features for the trained and an untrained generator (bar: a quarter);
-4. slider latency: setting a slider's value until the new PNG is in the widget
+4. ``latency``, slider latency: setting a slider's value until the new PNG is in the widget
    (bar: median under 30 ms), on this CPU;
-5. how the checkpoint was trained.
+5. ``training``: how the checkpoint was trained (from the weights' manifest).
 """
 
 import argparse
-import platform
 import statistics
 import time
 
 import torch
 
-from course_lib import data, pretrained
+from common import mark, save
+
+from course_lib import data, pretrained, results
 from course_lib.dcgan import Generator
-from course_lib.judges import attribute_rates, frechet_distance, judge_features
-from course_lib.latent import (attribute_transfer, attribute_vector, attribute_widget, generate,
-                               interpolation_widget, sample_z, transfer_ceiling)
+from course_lib.judges import attribute_rates, judge_features
+from course_lib.latent import attribute_transfer, attribute_vector, generate, sample_z, transfer_ceiling
+from course_lib.metrics import frechet_distance
+from course_lib.widgets import attribute_widget, interpolation_widget
 
 HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 VECTOR_SEED = 0          # latent samples the attribute vectors are built from
 TRANSFER_SEED = 1        # other latent samples the vectors are applied to
 FIDELITY_SEED = 2
+JUDGE = "faces-attributes"
+
+
+def _pct(x: float, digits: int = 1) -> float:
+    """A rate in percent, rounded as the tables show it."""
+    return round(100 * float(x), digits)
 
 
 def faces_and_rates(G, judge) -> dict:
     """1,000 held-out real and 1,000 generated faces, and the judge's attribute rates on each."""
     real, _ = data.faces(1000, seed=HELD_OUT_SEED)
-    fake = generate(G, sample_z(1000, G.config.nz, FIDELITY_SEED))
+    fake = generate(G, sample_z(1000, G.latent_dim, FIDELITY_SEED))
     return {"real": real, "fake": fake, "rates_real": attribute_rates(judge, real),
             "rates_fake": attribute_rates(judge, fake)}
 
 
-def transfer_table(G, judge, n_vector: int, faces: dict) -> None:
+def transfer_table(G, judge, n_vector: int, faces: dict) -> list[dict]:
+    """Ceilings: ``latent.transfer_ceiling(p)``, what the mean-difference vector gains when the
+    attribute is a half-space of z, at the generated prevalence p, and at the real prevalence + 10
+    points (the highest p the fidelity bar allows)."""
     rates_real, rates_fake = faces["rates_real"], faces["rates_fake"]
-    print(f"\n### Attribute transfer (strength 1, vectors from {n_vector} faces per side, 200 faces)\n")
-    print("Ceilings: `latent.transfer_ceiling(p)`, what the mean-difference vector gains when the "
-          "attribute is a half-space of z, at the generated prevalence p, and at the real "
-          "prevalence + 10 points (the highest p the fidelity bar allows).\n")
-    print("| attribute | gained | bar 90% | ceiling at generated p | ceiling at real p + 10 | "
-          "others unchanged (min) | bar 85% | each other attribute |")
-    print("|---|---|---|---|---|---|---|---|")
+    rows = []
     for name in data.FACE_BINARY:
         p_fake, p_real = float(rates_fake[name][1]), float(rates_real[name][1])
-        ceilings = (f"{transfer_ceiling(p_fake):.1%} (p {p_fake:.0%}) | "
-                    f"{transfer_ceiling(min(p_real + 0.10, 0.999)):.1%} (p {p_real + 0.10:.0%})")
         v = attribute_vector(G, judge, name, n=n_vector, pool=25 * n_vector, seed=VECTOR_SEED)
         r = attribute_transfer(G, judge, v, name, strength=1.0, n=200, seed=TRANSFER_SEED)
         others = {k: x for k, x in r.items() if k != "gained"}
         bars = name in ("glasses", "smile", "hat")
-        print(f"| {name} | {r['gained']:.1%} | {_bar(r['gained'] >= 0.9, bars)} | {ceilings} | "
-              f"{min(others.values()):.1%} | {_bar(min(others.values()) >= 0.85, bars)} | "
-              + ", ".join(f"{k} {x:.0%}" for k, x in others.items()) + " |")
+        rows.append({
+            "attribute": name,
+            "gained (%)": _pct(r["gained"]),
+            "bar 90%": mark(r["gained"] >= 0.9, bars),
+            "generated p (%)": _pct(p_fake),
+            "ceiling at generated p (%)": _pct(transfer_ceiling(p_fake)),
+            "real p + 10 (%)": _pct(p_real + 0.10),
+            "ceiling at real p + 10 (%)": _pct(transfer_ceiling(min(p_real + 0.10, 0.999))),
+            "others unchanged, min (%)": _pct(min(others.values())),
+            "bar 85%": mark(min(others.values()) >= 0.85, bars),
+            # a breakdown, one share per other attribute (each row names different ones)
+            "each other attribute": ", ".join(f"{k} {x:.0%}" for k, x in others.items()),
+        })
+    return rows
 
 
-def averaging_table(G, judge) -> None:
-    print("\n### Why the paper averages: glasses vector from n faces per side (5 draws each)\n")
-    print("| n | gained (mean of 5) | others unchanged (mean min) |")
-    print("|---|---|---|")
+def averaging_table(G, judge) -> list[dict]:
+    rows = []
     for n in (1, 3, 10, 50, 200):
         gained, kept = [], []
         for draw in range(5):
@@ -79,48 +92,56 @@ def averaging_table(G, judge) -> None:
             r = attribute_transfer(G, judge, v, "glasses", n=200, seed=TRANSFER_SEED)
             gained.append(r.pop("gained"))
             kept.append(min(r.values()))
-        print(f"| {n} | {statistics.mean(gained):.1%} | {statistics.mean(kept):.1%} |")
+        rows.append({"n": n, "gained, mean of 5 (%)": _pct(statistics.mean(gained)),
+                     "others unchanged, mean min (%)": _pct(statistics.mean(kept))})
+    return rows
 
 
-def fidelity_table(G, judge, faces: dict) -> None:
-    real, fake, rates_real, rates_fake = (faces[k] for k in ("real", "fake", "rates_real", "rates_fake"))
-    print("\n### Sample fidelity: judge's rates on 1,000 generated vs 1,000 held-out real faces\n")
-    print("| attribute | real | generated | largest gap (points) | bar 10 |")
-    print("|---|---|---|---|---|")
+def _rates(t: torch.Tensor, binary: bool):
+    """The rate of "yes" (a number), or each class's rate (``20% / 35% / ...``)."""
+    return _pct(t[1]) if binary else " / ".join(f"{float(x):.0%}" for x in t)
+
+
+def fidelity_table(faces: dict) -> list[dict]:
+    """For a binary attribute, the rate of "yes"; for a categorical one, the rate of each class."""
+    rates_real, rates_fake = faces["rates_real"], faces["rates_fake"]
+    rows = []
     for name, values in data.FACE_ATTRIBUTES.items():
         r, f = rates_real[name], rates_fake[name]
         gap = float((r - f).abs().max()) * 100
-        show = (lambda t: f"{float(t[1]):.1%}") if len(values) == 2 else \
-            (lambda t: " / ".join(f"{float(x):.0%}" for x in t))
-        print(f"| {name} | {show(r)} | {show(f)} | {gap:.1f} | {_bar(gap <= 10)} |")
+        binary = len(values) == 2
+        rows.append({"attribute": name, "real (%)": _rates(r, binary), "generated (%)": _rates(f, binary),
+                     "largest gap (points)": round(gap, 1), "bar 10": mark(gap <= 10)})
+    return rows
+
+
+def frechet_table(G, judge, faces: dict) -> list[dict]:
     torch.manual_seed(0)
     untrained = Generator(G.config).eval()
-    f_real = judge_features(judge, real)
-    fd_trained = frechet_distance(judge_features(judge, fake), f_real)
-    untrained_faces = generate(untrained, sample_z(1000, G.config.nz, FIDELITY_SEED))
+    f_real = judge_features(judge, faces["real"])
+    fd_trained = frechet_distance(judge_features(judge, faces["fake"]), f_real)
+    untrained_faces = generate(untrained, sample_z(1000, G.latent_dim, FIDELITY_SEED))
     fd_untrained = frechet_distance(judge_features(judge, untrained_faces), f_real)
     real2, _ = data.faces(1000, seed=HELD_OUT_SEED + 1)
     fd_real = frechet_distance(judge_features(judge, real2), f_real)
-    print("\n| Fréchet distance in the judge's features (to 1,000 held-out real faces) | value |")
-    print("|---|---|")
-    print(f"| 1,000 other real faces (the floor) | {fd_real:.2f} |")
-    print(f"| trained generator | {fd_trained:.2f} |")
-    print(f"| untrained generator | {fd_untrained:.2f} |")
-    print(f"| ratio trained / untrained (bar: at most 0.25) | {fd_trained / fd_untrained:.3f} "
-          f"{_bar(fd_trained <= 0.25 * fd_untrained)} |")
+    return [
+        {"faces": "1,000 other real faces (the floor)", "Fréchet distance": round(fd_real, 2), "bar": "—"},
+        {"faces": "trained generator", "Fréchet distance": round(fd_trained, 2), "bar": "—"},
+        {"faces": "untrained generator", "Fréchet distance": round(fd_untrained, 2), "bar": "—"},
+        {"faces": "ratio trained / untrained (bar: at most 0.25)",
+         "Fréchet distance": round(fd_trained / fd_untrained, 3),
+         "bar": mark(fd_trained <= 0.25 * fd_untrained)},
+    ]
 
 
-def latency_table(G, judge) -> None:
-    where = platform.processor() or "cpu"
-    print(f"\n### Slider latency ({torch.get_num_threads()} torch threads, {where})\n")
-    print("| widget | median ms | 90th percentile ms | bar 30 ms |")
-    print("|---|---|---|---|")
+def latency_table(G, judge) -> list[dict]:
     vectors = {name: attribute_vector(G, judge, name, n=50, pool=1200, seed=VECTOR_SEED)
                for name in ("glasses", "smile", "hat")}
     widgets = {"interpolation (16 frames)": (interpolation_widget(G, 0, 1, frames=16), "step",
                                              lambda i: i % 16),
-               "attribute strengths (3 sliders)": (attribute_widget(G, vectors, sample_z(1, G.config.nz, 5)),
+               "attribute strengths (3 sliders)": (attribute_widget(G, vectors, sample_z(1, G.latent_dim, 5)),
                                                    "smile", lambda i: round(-2 + 0.1 * (i % 41), 1))}
+    rows = []
     for label, (box, name, value_of) in widgets.items():
         times = []
         for i in range(1, 101):
@@ -132,31 +153,46 @@ def latency_table(G, judge) -> None:
                 times.append(elapsed)
         times.sort()
         med, p90 = statistics.median(times), times[int(0.9 * len(times))]
-        print(f"| {label} | {med:.1f} | {p90:.1f} | {_bar(med < 30)} |")
-
-
-def _bar(ok: bool, applies: bool = True) -> str:
-    return ("pass" if ok else "FAIL") if applies else "—"
+        rows.append({"widget": label, "median ms": round(med, 1), "90th percentile ms": round(p90, 1),
+                     "bar 30 ms": mark(med < 30)})
+    return rows
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default="dcgan-faces64")
     p.add_argument("--n-vector", type=int, default=200)
     p.add_argument("--skip-averaging", action="store_true")
     args = p.parse_args()
     start = time.perf_counter()
-    G, judge = pretrained.load(args.checkpoint), pretrained.load("faces-attributes")
+    G, judge = pretrained.load(args.checkpoint), pretrained.load(JUDGE)
     faces = faces_and_rates(G, judge)
-    transfer_table(G, judge, args.n_vector, faces)
+    tables = {"transfer": (f"Attribute transfer (strength 1, vectors from {args.n_vector} faces per side, "
+                           "200 faces), beside the ceilings of a linear generator",
+                           transfer_table(G, judge, args.n_vector, faces))}
     if not args.skip_averaging:
-        averaging_table(G, judge)
-    fidelity_table(G, judge, faces)
-    latency_table(G, judge)
+        tables["averaging"] = ("Why the paper averages: glasses vector from n faces per side (5 draws each)",
+                               averaging_table(G, judge))
+    tables["fidelity"] = ("Sample fidelity: the judge's rates on 1,000 generated vs 1,000 held-out "
+                          "real faces",
+                          fidelity_table(faces))
+    tables["frechet"] = ("Fréchet distance in the judge's features (to 1,000 held-out real faces)",
+                         frechet_table(G, judge, faces))
+    tables["latency"] = (f"Slider latency ({torch.get_num_threads()} torch threads, {results.cpu_name()})",
+                         latency_table(G, judge))
     entry = pretrained.info(args.checkpoint)
-    print(f"\n### Training\n\n{args.checkpoint}: {entry['steps']} steps, {entry['train_seconds']:.0f} s on "
-          f"{entry['hardware']}\n\n    {entry['command']}\n")
-    print(f"(benchmark took {time.perf_counter() - start:.0f} s)")
+    tables["training"] = ("How the checkpoint was trained", [{
+        "checkpoint": args.checkpoint, "steps": entry["steps"],
+        "train seconds": round(entry["train_seconds"]),
+        "hardware": entry["hardware"], "command": entry["command"]}])
+    save("dcgan", tables, checkpoints=[args.checkpoint, JUDGE], notes={
+        "seconds": round(time.perf_counter() - start),
+        "ceilings": "latent.transfer_ceiling(p): what the mean-difference vector gains when the attribute "
+                    "is a half-space of z, at the generated prevalence p, and at the real prevalence + 10 "
+                    "points (the highest p the fidelity bar allows)",
+        "fidelity": "binary attributes: the rate of 'yes'; categorical ones: the rate of each class",
+        "bars": "transfer bars apply to glasses, smile and hat",
+    })
 
 
 if __name__ == "__main__":
