@@ -3,7 +3,8 @@
     python benchmarks/bench_glcic.py [--n 200] [--processes 1] [--threads 0] [--weights DIR]
     python benchmarks/bench_glcic.py --snapshots RUN_DIR [--window 1] [--n 100] [--seed 20000]
 
-``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
+Writes ``benchmarks/results/glcic.json`` (tables ``methods``, ``speed`` and ``bars``) and prints
+them as markdown. ``n`` held-out scenes (seed 10000; training uses seed 0) at 128 px, each with 1 to 3
 rectangular holes covering 10-25% of the image (mask seed 10000). For each method: PSNR
 and SSIM in the holes, the pixel accuracy of ``segmenter-landscapes128`` in the holes
 against the true label map, and the Laplacian (high-frequency) energy in the holes relative
@@ -17,7 +18,8 @@ that :func:`course_lib.pretrained.publish` put there with ``root=DIR``) against 
 Poisson blending (the paper's full method), on validation scenes and masks of another seed
 (20000 by default: neither training's nor the held-out set's), against biharmonic
 inpainting. With ``--window K`` it measures, at each snapshot, the mean weights of the K
-snapshots ending there (what ``train --average-from`` ships). It names the one whose worst
+snapshots ending there (what ``train --average-from`` ships). It prints its table (it writes no
+results file: it chooses a candidate, it does not measure what is shipped) and names the one whose worst
 margin over the label, PSNR and HF bars is largest (label and HF margins in percentage
 points, PSNR in dB). GAN training swings from one snapshot to the next; choosing on
 validation scenes keeps the held-out measurement honest.
@@ -25,27 +27,20 @@ validation scenes keeps the held-out measurement honest.
 
 import argparse
 import copy
-import statistics
-import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
+
+from common import mark, markdown, median_ms, save
 
 from course_lib import data, pretrained
+from course_lib.checkpoints import average_states, kept_snapshots, load_weights
 from course_lib.glcic import complete, poisson_blend, random_holes
 from course_lib.inpainting import biharmonic_fill, compare_fillers, mean_fill
 
 HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
-
-
-def median_ms(fn, repeat: int = 20) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+SEGMENTER, GLCIC, MSE_ONLY = "segmenter-landscapes128", "glcic-landscapes128", "glcic-landscapes128-mse"
 
 
 def scenes(n: int, seed: int):
@@ -60,22 +55,28 @@ def _completer(net):
     return lambda x, m: complete(net, x, m, blend=True)
 
 
+def _row(name_column: str, r: dict) -> dict:
+    """One method's measurements (``compare_fillers``), as the tables show them. The real images'
+    PSNR is infinite; it is left empty (None), which JSON can hold."""
+    finite = r["psnr"] != float("inf")
+    return {name_column: r["method"], "hole PSNR (dB)": round(r["psnr"], 2) if finite else None,
+            "hole SSIM": round(r["ssim"], 3),
+            "segmenter accuracy in holes (%)": round(100 * r["label_acc"], 1),
+            "HF energy ratio": round(r["hf_ratio"], 2)}
+
+
 def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1) -> str:
     """Measure each snapshot of ``run`` (or the mean of the ``window`` snapshots ending at it) on
-    validation scenes; return the chosen one's name."""
-    from safetensors.torch import load_file
-
-    from course_lib.trainer import average_states, kept_snapshots, load_weights
-
+    validation scenes; print the table and return the chosen one's name."""
     snapshots = kept_snapshots(run)
     if len(snapshots) < max(window, 1):
         raise SystemExit(f"error: {len(snapshots)} snapshots in {run}, fewer than "
                          f"--window {window}; train with --keep-every N")
     images, labels, masks = scenes(n, seed)
-    segmenter = pretrained.load("segmenter-landscapes128")
+    segmenter = pretrained.load(SEGMENTER)
     fillers = {"biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=processes)}
     steps, states = list(snapshots), [load_file(str(p)) for p in snapshots.values()]
-    shipped = pretrained.load("glcic-landscapes128")  # the architecture; the weights are replaced
+    shipped = pretrained.load(GLCIC)  # the architecture; the weights are replaced
     for i in range(window - 1, len(steps)):
         first, last = steps[i - window + 1], steps[i]
         name = f"step {last}" if window == 1 else f"mean of steps {first}-{last}"
@@ -85,25 +86,21 @@ def snapshot_table(run: Path, n: int, seed: int, processes: int, window: int = 1
     rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
     bih = rows.pop("biharmonic (scikit-image)")
     rows.pop("real", None)
-    print(f"{n} validation landscapes (seed {seed}); biharmonic: {bih['psnr']:.2f} dB, "
-          f"{bih['label_acc']:.1%} labels, HF {bih['hf_ratio']:.2f}\n")
-    print("| snapshot | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | "
-          "worst margin |")
-    print("|---|---|---|---|---|---|")
-    margins = {}
+    table, margins = [], {}
     for name, r in rows.items():
         margins[name] = min(100 * (r["label_acc"] - bih["label_acc"] - 0.10),  # points
                             r["psnr"] - (bih["psnr"] - 1),                     # dB
                             100 * (r["hf_ratio"] - 0.70))                      # points
-        print(f"| {name} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
-              f"{r['hf_ratio']:.2f} | {margins[name]:+.1f} |")
+        table.append({**_row("snapshot", r), "worst margin": round(margins[name], 1)})
+    print(markdown(f"{n} validation landscapes (seed {seed}); biharmonic: {bih['psnr']:.2f} dB, "
+                   f"{bih['label_acc']:.1%} labels, HF {bih['hf_ratio']:.2f}", table))
     best = max(margins, key=margins.get)
     print(f"\nchosen (the largest worst margin over the label, PSNR and HF bars): {best}")
     return best
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--processes", type=int, default=1, help="for biharmonic inpainting")
     p.add_argument("--threads", type=int, default=0,
@@ -123,9 +120,9 @@ def main() -> None:
         snapshot_table(args.snapshots, args.n, args.seed, args.processes, args.window)
         return
     images, labels, masks = scenes(args.n, HELD_OUT_SEED)
-    segmenter = pretrained.load("segmenter-landscapes128")
-    mse_net = pretrained.load("glcic-landscapes128-mse")
-    glcic_net = pretrained.load("glcic-landscapes128", root=args.weights)
+    segmenter = pretrained.load(SEGMENTER)
+    mse_net = pretrained.load(MSE_ONLY)
+    glcic_net = pretrained.load(GLCIC, root=args.weights)
     fillers = {
         "mean fill": mean_fill,
         "biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=args.processes),
@@ -135,44 +132,50 @@ def main() -> None:
     }
     rows = {r["method"]: r for r in compare_fillers(fillers, images, labels, masks, segmenter)}
     cover = masks.mean((1, 2, 3))
-    print(f"{args.n} held-out landscapes at 128 px (seed {HELD_OUT_SEED}), 1-3 holes covering "
-          f"{cover.min():.1%}-{cover.max():.1%} (mean {cover.mean():.1%}); {torch.get_num_threads()} "
-          "torch threads\n")
-    print("| method | hole PSNR (dB) | hole SSIM | segmenter accuracy in holes | HF energy ratio | "
-          "seconds (all images) |")
-    print("|---|---|---|---|---|---|")
-    for r in rows.values():
-        print(f"| {r['method']} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['label_acc']:.1%} | "
-              f"{r['hf_ratio']:.2f} | {r['seconds']:.1f} |")
+    methods = [{**_row("method", r), "seconds (all images)": round(r["seconds"], 1)} for r in rows.values()]
 
     one, one_mask = images[:1], masks[:1]
     completed = complete(glcic_net, one, one_mask, blend=False)
     t_complete = median_ms(lambda: complete(glcic_net, one, one_mask, blend=False))
     t_blend = median_ms(lambda: poisson_blend(one, completed, one_mask))
-    print(f"\ncomplete one 128-px image (blend=False): {t_complete:.1f} ms median of 20")
-    print(f"Poisson blending of one 128-px image: {t_blend:.1f} ms median of 20")
+    speed = [{"operation": "complete one 128-px image (blend=False)", "median ms": round(t_complete, 1)},
+             {"operation": "Poisson blending of one 128-px image", "median ms": round(t_blend, 1)}]
 
     bih, full, blend, mse = (rows[k] for k in ("biharmonic (scikit-image)", "GLCIC",
                                                "GLCIC + Poisson blending", "MSE-only network (Tc)"))
+    # (bar, measured, threshold, passes): label accuracy in %, PSNR in dB, time in ms
     bars = [
-        ("GLCIC label accuracy >= biharmonic + 10 points",
-         f"{full['label_acc']:.1%} vs {bih['label_acc']:.1%}", full["label_acc"] >= bih["label_acc"] + 0.10),
-        ("GLCIC + Poisson label accuracy >= biharmonic + 10 points",
-         f"{blend['label_acc']:.1%} vs {bih['label_acc']:.1%}",
-         blend["label_acc"] >= bih["label_acc"] + 0.10),
-        ("GLCIC hole PSNR >= biharmonic - 1 dB", f"{full['psnr']:.2f} vs {bih['psnr']:.2f}",
+        ("GLCIC label accuracy (%) >= biharmonic + 10 points", 100 * full["label_acc"],
+         100 * (bih["label_acc"] + 0.10), full["label_acc"] >= bih["label_acc"] + 0.10),
+        ("GLCIC + Poisson label accuracy (%) >= biharmonic + 10 points", 100 * blend["label_acc"],
+         100 * (bih["label_acc"] + 0.10), blend["label_acc"] >= bih["label_acc"] + 0.10),
+        ("GLCIC hole PSNR (dB) >= biharmonic - 1 dB", full["psnr"], bih["psnr"] - 1,
          full["psnr"] >= bih["psnr"] - 1),
-        ("GLCIC + Poisson hole PSNR >= biharmonic - 1 dB", f"{blend['psnr']:.2f} vs {bih['psnr']:.2f}",
+        ("GLCIC + Poisson hole PSNR (dB) >= biharmonic - 1 dB", blend["psnr"], bih["psnr"] - 1,
          blend["psnr"] >= bih["psnr"] - 1),
-        ("GLCIC keeps >= 70% of the real HF energy", f"{full['hf_ratio']:.2f}", full["hf_ratio"] >= 0.70),
-        ("MSE-only keeps less HF energy than GLCIC", f"{mse['hf_ratio']:.2f} vs {full['hf_ratio']:.2f}",
+        ("GLCIC keeps >= 70% of the real HF energy (ratio)", full["hf_ratio"], 0.70,
+         full["hf_ratio"] >= 0.70),
+        ("MSE-only keeps less HF energy than GLCIC (ratio < GLCIC's)", mse["hf_ratio"], full["hf_ratio"],
          mse["hf_ratio"] < full["hf_ratio"]),
-        ("completion of one image < 50 ms", f"{t_complete:.1f} ms", t_complete < 50),
-        ("Poisson blending < 200 ms", f"{t_blend:.1f} ms", t_blend < 200),
+        ("completion of one image < 50 ms", t_complete, 50.0, t_complete < 50),
+        ("Poisson blending < 200 ms", t_blend, 200.0, t_blend < 200),
     ]
-    print("\n| bar | measured | |\n|---|---|---|")
-    for name, measured, ok in bars:
-        print(f"| {name} | {measured} | {'pass' if ok else 'FAIL'} |")
+    bars = [{"bar": name, "measured": round(measured, 2), "threshold": round(threshold, 2), "pass": mark(ok)}
+            for name, measured, threshold, ok in bars]
+
+    title = (f"{args.n} held-out landscapes at 128 px (seed {HELD_OUT_SEED}), 1-3 holes covering "
+             f"{cover.min():.1%}-{cover.max():.1%} (mean {cover.mean():.1%}); {torch.get_num_threads()} "
+             "torch threads")
+    checkpoints = [SEGMENTER, MSE_ONLY] + ([] if args.weights else [GLCIC])
+    save("glcic", {
+        "methods": (f"Measured inside the holes: {title}", methods),
+        "speed": (f"Speed on one image, median of 20 ({torch.get_num_threads()} torch threads)", speed),
+        "bars": ("The issue's bars", bars),
+    }, checkpoints=checkpoints, notes={
+        "real": "the first row is the real images themselves: their hole PSNR is infinite (left empty)",
+        "hole coverage (%)": {k: round(100 * float(getattr(cover, k)()), 1) for k in ("min", "max", "mean")},
+        **({"weights": f"{GLCIC} from {args.weights}, not the shipped one"} if args.weights else {}),
+    })
 
 
 if __name__ == "__main__":
