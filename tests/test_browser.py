@@ -1,10 +1,15 @@
 """Widgets in a real browser: JupyterLab + headless Chromium (Debian's package) via Playwright.
 
 nbval cannot move a slider, so this test does what a student does: it starts
-JupyterLab on a free local port, opens a notebook, runs all cells from the
-Run menu, presses the right arrow key on the first slider of the course's
-image widget, and checks that the picture changed. Screenshots go to
-``test-output/browser/``.
+JupyterLab on a free local port, opens a notebook in a laptop-sized window (1366 × 768), runs
+all cells from the Run menu, and looks at the first of the course's image widgets:
+
+- the image is shown at its own size (the PNG's pixels, at most 640 × 420), never stretched;
+- scrolled to, the slider and the image it drives are both inside the window at once;
+- after the right arrow key moves the slider, the picture changes, and where the test knows
+  what the library computes for the new value (``ORACLES``), it is that picture.
+
+Screenshots of the page and of the widget go to ``test-output/browser/``.
 
 The browser is Debian's ``chromium`` (``apt-get install chromium``), never one
 that Playwright downloads. Without it, or without the playwright package, the
@@ -57,10 +62,69 @@ DEMO = nbformat.v4.new_notebook(
                              "language": "python"}})
 
 
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def _lecture00(seed: int):
+    """Lecture 00's explorer: a face, a landscape and its label map for ``seed``, in the style
+    "night" that the lecture's next cell chooses when it drives the widget from Python."""
+    import torch
+
+    from course_lib import data, images
+
+    face, _ = data.faces(1, size=128, seed=seed)
+    scene, labels, _ = data.landscapes(1, size=128, seed=seed, style="night")
+    palette = [colour for _, colour in data.LANDSCAPE_CLASSES]
+    return torch.cat([face, scene, images.colorize_labels(labels, palette)])
+
+
+def _lecture01(step: int):
+    """Lecture 01's first widget: the walk from the face of seed 3 to seed 11 in 24 frames."""
+    from course_lib import pretrained, widgets
+
+    return widgets.interpolation_walk(pretrained.load("dcgan-faces64"), 3, 11, 24)[step:step + 1]
+
+
+def _demo(level: int):
+    import torch
+
+    return torch.full((1, 3, 16, 16), level / 10 * 2 - 1)
+
+
+#: notebook -> the images the library computes for its first widget at a slider value
+ORACLES = {"widget_demo": _demo, "00_welcome": _lecture00, "01_dcgan_latent_arithmetic": _lecture01}
+
+
+def _expected_png(images):
+    """The PNG the course's image widget shows for ``images`` (one row, magnified to fit)."""
+    from course_lib.images import png_bytes, tile
+    from course_lib.widgets import display_scale
+
+    return png_bytes(images, scale=display_scale(*tile(images).shape[:2]))
+
+
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+_SRC_BYTES = """async (sel) => {
+    const im = document.querySelector(sel);
+    const buf = new Uint8Array(await (await fetch(im.src)).arrayBuffer());
+    let s = ''; for (const b of buf) s += String.fromCharCode(b); return btoa(s);
+}"""
+_INSIDE = """(el) => { const r = el.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom, window.innerWidth, window.innerHeight]; }"""
+
+
 def _notebooks():
     found = [pytest.param("demo", id="widget-demo")]
-    # lectures 00-03 (02: the descent slider, 03: the morphing slider)
-    for pattern in ("00_*.ipynb", "01_*.ipynb", "02_*.ipynb", "03_*.ipynb"):
+    # lectures 00-04 (02: the descent slider, 03: the morphing slider, 04: the hole)
+    for pattern in ("00_*.ipynb", "01_*.ipynb", "02_*.ipynb", "03_*.ipynb", "04_*.ipynb"):
         for path in sorted((ROOT / "lectures").glob(pattern)):
             found.append(pytest.param(str(path.relative_to(ROOT)), id=path.stem))
     return found
@@ -236,7 +300,7 @@ def test_slider_redraws_the_image_in_chromium(jupyterlab, notebook):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport=VIEWPORT)
             page.set_default_timeout(60_000)
             page.goto(f"{url}/lab/tree/{path.relative_to(ROOT).as_posix()}?token={token}&reset")
             page.locator(".jp-Notebook .jp-Cell").first.wait_for()
@@ -258,25 +322,50 @@ def test_slider_redraws_the_image_in_chromium(jupyterlab, notebook):
 
             image = page.locator("img.course-image").first
             image.wait_for(state="visible")
+            widget = page.locator(".widget-vbox", has=page.locator("img.course-image")).last
+            widget.scroll_into_view_if_needed()
             image.scroll_into_view_if_needed()
             before = image.get_attribute("src")
             assert before, "the course image has no src"
-
+            natural = image.evaluate("im => [im.naturalWidth, im.naturalHeight]")
+            box = image.bounding_box()
             handle = page.locator(".course-slider .noUi-handle").first
+            inside = {"image": image.evaluate(_INSIDE), "slider": handle.evaluate(_INSIDE)}
+
             readout = page.locator(".course-slider .widget-readout").first
             value_before = readout.inner_text()
             handle.focus()
             for _ in range(3):
                 handle.press("ArrowRight")
             page.wait_for_function(_IMAGE_CHANGED, arg=["img.course-image", before], timeout=60_000)
-            after = image.get_attribute("src")
+            after, settled = image.get_attribute("src"), time.monotonic()
+            while time.monotonic() - settled < 2.0:   # each key press redraws: wait for the last one
+                time.sleep(0.25)
+                if image.get_attribute("src") != after:
+                    after, settled = image.get_attribute("src"), time.monotonic()
             value_after = readout.inner_text()
-            widget = page.locator(".widget-vbox", has=page.locator("img.course-image")).last
-            widget.scroll_into_view_if_needed()
+            shown = page.evaluate(_SRC_BYTES, "img.course-image")
             page.screenshot(path=str(shot))
             widget.screenshot(path=str(widget_shot))
         finally:
             browser.close()
     print(f"\nscreenshots: {shot} {widget_shot}")
+    width, height = natural
+    assert width <= 640 and height <= 420, f"the image is {width}×{height} px, more than a laptop shows"
+    assert abs(box["width"] - width) <= 1 and abs(box["height"] - height) <= 1, (
+        f"the {width}×{height} px image is drawn at {box['width']:.0f}×{box['height']:.0f} px: stretched")
+    for what, (left, top, right, bottom, vw, vh) in inside.items():
+        assert left >= 0 and top >= 0 and right <= vw and bottom <= vh, (
+            f"the {what} is not inside the {vw}×{vh} window together with the other: {inside}")
     assert value_after != value_before, f"the slider did not move (readout stayed {value_before})"
     assert after != before, "the image did not change after the slider moved"
+    if path.stem in ORACLES:
+        import base64
+
+        import torch
+
+        with torch.no_grad():
+            expected = _pixels(_expected_png(ORACLES[path.stem](int(float(value_after)))))
+        got = _pixels(base64.b64decode(shown))
+        assert got.shape == expected.shape and abs(got - expected).max() <= 2, (
+            f"the widget does not show what the library computes for the value {value_after}")
