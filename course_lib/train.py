@@ -34,6 +34,8 @@ RECIPES: dict[str, str] = {
     "dcgan": "course_lib.dcgan:DCGANRecipe",
     "segmenter": "course_lib.judges:SegmenterRecipe",
     "glcic": "course_lib.glcic:GLCICRecipe",
+    "spade": "course_lib.spade:SPADERecipe",
+    "spade-baseline": "course_lib.spade:BaselineRecipe",
     "stylegan": "course_lib.stylegan:StyleGANRecipe",
     "stylegan-encoder": "course_lib.inversion:EncoderRecipe",
     "perceptual": "course_lib.features:FeaturesRecipe",
