@@ -323,40 +323,47 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     b[:, MOUNTAIN] = 0.55 * b[:, MOUNTAIN] + 0.45 * haze       # far rock fades into the sky
     a[:, WATER] = 0.5 * a[:, WATER] + 0.5 * st["horizon"]        # near the horizon, water mirrors sky
 
-    t_sky = (y / sky_bottom).clamp(0, 1) ** 1.3
+    # The fields are written with in-place operations on their first term: the same operations in
+    # the same order as ``(0.5 + 0.5 * coarse + 0.25 * fine).clamp(0, 1)`` (a + b = b + a exactly),
+    # without a new tensor for every step.
+    t_sky = (y / sky_bottom).clamp_(0, 1).pow_(1.3)
     t = [
         t_sky,                                                             # sky: zenith -> horizon
-        (0.25 + 0.9 * cloud_in + 0.3 * medium - 0.3 * smoothstep(0.3, 1, y / sky_bottom)).clamp(0, 1),
-        (0.6 * smoothstep(sky_bottom - 0.35, sky_bottom, y) + 0.25 * medium + 0.2).clamp(0, 1),
-        (smoothstep(water_top, water_top + 0.35, y) + 0.2 * ripple).clamp(0, 1),
-        (0.5 + 0.5 * coarse + 0.25 * fine).clamp(0, 1),
-        (0.5 + 0.9 * foliage).clamp(0, 1),
-        (0.5 + 0.4 * coarse + 0.3 * ripple).clamp(0, 1),
-        (0.5 + 0.5 * fine + 0.35 * medium).clamp(0, 1),
+        (0.9 * cloud_in).add_(0.25).add_(0.3 * medium).sub_(0.3 * smoothstep(0.3, 1, y / sky_bottom))
+        .clamp_(0, 1),
+        (0.6 * smoothstep(sky_bottom - 0.35, sky_bottom, y)).add_(0.25 * medium).add_(0.2).clamp_(0, 1),
+        smoothstep(water_top, water_top + 0.35, y).add_(0.2 * ripple).clamp_(0, 1),
+        (0.5 * coarse).add_(0.5).add_(0.25 * fine).clamp_(0, 1),
+        (0.9 * foliage).add_(0.5).clamp_(0, 1),
+        (0.4 * coarse).add_(0.5).add_(0.3 * ripple).clamp_(0, 1),
+        (0.5 * fine).add_(0.5).add_(0.35 * medium).clamp_(0, 1),
     ]
     shade = [
         torch.ones_like(y).expand(n, size, size),
         torch.ones_like(y).expand(n, size, size),
-        1 + 0.25 * medium + 0.1 * fine,
-        1 + 0.22 * ripple,
-        1 + 0.16 * fine,
-        0.8 + 0.35 * tree_in,
-        1 + 0.06 * fine,
-        0.75 + 0.4 * rock_in,
+        (0.25 * medium).add_(1).add_(0.1 * fine),
+        (0.22 * ripple).add_(1),
+        (0.16 * fine).add_(1),
+        (0.35 * tree_in).add_(0.8),
+        (0.06 * fine).add_(1),
+        (0.4 * rock_in).add_(0.75),
     ]
     t_pix, shade_pix = _pick(t, is_), _pick(shade, is_)
     ca, cb = _gather(a, labels), _gather(b, labels)
-    image = (ca + (cb - ca) * t_pix) * shade_pix
+    # in-place from here on (the same operations in the same order, so the same bits): a new
+    # N×3×H×W tensor per operation costs more than the arithmetic itself
+    image = cb.sub_(ca).mul_(t_pix).add_(ca).mul_(shade_pix)          # (ca + (cb − ca)·t)·shade
 
     # ---- the ground darkens towards the viewer (strongly at sunset)
     ground = (~sky_like).unsqueeze(1).float()
-    image = image * (1 - ground * val("foreground").unsqueeze(1)
-                     * smoothstep(0, 1, (y - sky_bottom) / (1 - sky_bottom + 1e-3)).unsqueeze(1))
+    image.mul_(1 - ground * val("foreground").unsqueeze(1)
+               * smoothstep(0, 1, (y - sky_bottom) / (1 - sky_bottom + 1e-3)).unsqueeze(1))
 
     # ---- clouds are soft: their thin edges let the sky through
-    sky_colour = col("zenith") + (col("horizon") - col("zenith")) * t_sky.unsqueeze(1)
+    sky_colour = ((col("horizon") - col("zenith")) * t_sky.unsqueeze(1)).add_(col("zenith"))
     cloud_alpha = (is_[CLOUD].float() * (0.35 + 0.65 * cloud_in)).unsqueeze(1)
-    image = torch.where(is_[CLOUD].unsqueeze(1), sky_colour + (image - sky_colour) * cloud_alpha, image)
+    see_through = (image - sky_colour).mul_(cloud_alpha).add_(sky_colour)
+    image = torch.where(is_[CLOUD].unsqueeze(1), see_through, image)
 
     # ---- sun (low at sunset) or moon, its glow, stars at night, glitter on the water
     sun_x = sun[:, 0].view(n, 1, 1)
@@ -367,9 +374,9 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     disc = smoothstep(0.045**2, 0.035**2, dist2) * (val("sun_glow") > 0).float()
     twinkle = smoothstep(0.997, 1.0, stars) * val("stars") * (1 - t_sky)
     lit_sky = is_[SKY].float() * (glow + twinkle + disc) + is_[CLOUD].float() * 0.5 * glow
-    image = image + col("sun") * lit_sky.unsqueeze(1)
+    image.add_(col("sun") * lit_sky.unsqueeze(1))
     column = torch.exp(-((x - sun_x) ** 2) / 0.004) * smoothstep(0.3, 0.7, ripple)
-    image = image + col("sun") * (is_[WATER].float() * column * val("sun_glow") * 1.6).unsqueeze(1)
+    image.add_(col("sun") * (is_[WATER].float() * column * val("sun_glow") * 1.6).unsqueeze(1))
 
     # ---- soften the staircase along class borders, add a little grain
     border = torch.zeros_like(labels, dtype=torch.bool)
@@ -380,9 +387,9 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     border[:, :-1] |= down
     border = border.unsqueeze(1).float()
     blurred = box_blur(image, 3)
-    image = image + (blurred - image) * 0.5 * border
-    image = image + 0.01 * fine.unsqueeze(1)
-    return (image.clamp(0, 1) * 2 - 1).float()
+    image.add_(blurred.sub_(image).mul_(0.5).mul_(border))
+    image.add_(0.01 * fine.unsqueeze(1))
+    return image.clamp_(0, 1).mul_(2).sub_(1).float()
 
 
 # =========================================================================== public API
