@@ -62,6 +62,7 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
     x, y = grid(size)
     xs = x[0]
     lab = torch.full((size, size), SKY, dtype=torch.int64)
+    lab_np = lab.numpy()    # the same memory: reading one pixel through NumPy costs far less
     scene = _SCENES[rng.choice(len(_SCENES), p=_SCENE_P)]
     horizon = rng.uniform(0.42, 0.66)
 
@@ -123,7 +124,7 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
         conifer, jitter = rng.random() < 0.5, rng.uniform(0.8, 1.2)
         offsets = rng.uniform(-1, 1, size=(3, 2))
         row, col = min(int(ty * size), size - 1), int(tx * size)
-        if lab[row, col] != GRASS:
+        if lab_np[row, col] != GRASS:
             continue
         h = (0.05 + 0.3 * (ty - horizon) / (1 - horizon)) * jitter
         wx, wy, wlab = window(tx, ty - h / 2, h * 0.5, h * 0.6)
@@ -144,7 +145,7 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
         bx, by = rng.uniform(0.02, 0.98), rng.uniform(horizon + 0.04, 1.0)
         lobes, phase = int(rng.integers(3, 7)), rng.uniform(0, 2 * np.pi)
         row, col = min(int(by * size), size - 1), int(bx * size)
-        if lab[row, col] not in (GRASS, SAND, WATER):
+        if lab_np[row, col] not in (GRASS, SAND, WATER):
             continue
         r = (0.02 + 0.08 * (by - horizon) / (1 - horizon)) * rng.uniform(0.7, 1.3)
         wx, wy, wlab = window(bx, by - r * 0.5, r * 1.2, r * 0.7)
