@@ -257,7 +257,9 @@ class SPADEGenerator(nn.Module):
     first side) -> a linear layer (a 3×3 conv) -> a ``16·width`` map -> SPADE residual blocks.
     ``generator="baseline"``: the one-hot label map -> 3×3 convolutions (reflection padding,
     instance norm, ReLU) that halve the side down to the first map -> the same residual blocks
-    with :class:`PlainNorm` (the label map is not seen again); ``z`` is ignored.
+    with :class:`PlainNorm` (the label map is not seen again); ``z`` is ignored. The same blocks
+    keep both networks' cost alike; pix2pixHD's encoder stops at 1/16 of the size, so this
+    baseline's bottleneck (1/32) is narrower than pix2pixHD's.
     """
 
     def __init__(self, config: SPADEConfig):
