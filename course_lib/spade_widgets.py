@@ -130,14 +130,14 @@ class PaintingWidget:
             options=[(name, i) for i, name in enumerate(_CLASS_NAMES)],
             value=4,
             description="class",
-            style={"button_width": "62px"},
+            style={"button_width": "84px"},
         )
         swatches = "".join(
-            f'<span style="display:inline-block;width:60px;margin:0 2px;height:8px;'
+            f'<span style="display:inline-block;width:84px;margin:0 2px;height:8px;'
             f'background:rgb{tuple(c)}"></span>'
             for _, c in LANDSCAPE_CLASSES
         )
-        self.swatches = W.HTML(f'<div style="margin-left:90px">{swatches}</div>')
+        self.swatches = W.HTML(f'<div style="margin-left:0px">{swatches}</div>')
         self.brush = W.IntSlider(value=8, min=1, max=40, description="brush (px)")
         self.tool = W.ToggleButtons(
             options=["brush", "fill"], value="brush", description="tool", style={"button_width": "60px"}

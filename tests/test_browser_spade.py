@@ -68,7 +68,6 @@ def test_painting_a_stroke_changes_the_map_and_the_landscape(jupyterlab):  # noq
             while result_canvas.evaluate(_DATA_URL) == result_before and time.monotonic() < deadline:
                 time.sleep(0.5)
             time.sleep(1.0)
-            grass = list(LANDSCAPE_CLASSES[4][1])   # the palette starts on "grass"
             scale = label_canvas.evaluate("(c) => c.width") / box["width"]
             row = int(box["height"] * 0.3 * scale)
             along = [label_canvas.evaluate(_PIXEL, [int(box["width"] * f * scale), row])
@@ -78,5 +77,8 @@ def test_painting_a_stroke_changes_the_map_and_the_landscape(jupyterlab):  # noq
         finally:
             browser.close()
     print(f"\nscreenshot: {shot}")
-    assert all(px == grass for px in along), f"the map along the stroke is not grass: {along}"
+    palette = [c for _, c in LANDSCAPE_CLASSES]     # the nearest class colour (canvases round a little)
+    nearest = [min(range(len(palette)), key=lambda k: sum((a - b) ** 2 for a, b in zip(px, palette[k])))
+               for px in along]
+    assert nearest == [4, 4, 4], f"the map along the stroke is not grass: {along}"
     assert result_after != result_before, "the generated landscape did not change after the stroke"
