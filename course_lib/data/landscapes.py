@@ -25,8 +25,9 @@ import torch
 
 from ..checks import check_count, check_labels, check_seed, check_size
 from ..images import colorize_labels
-from ._noise import (box_blur, fbm, fbm_1d, grid, sample_rngs, sdf_box, sdf_circle, sdf_ellipse,
-                     smoothstep)
+import torch.nn.functional as F
+
+from ._noise import fbm, fbm_1d, grid, sample_rngs, sdf_box, sdf_circle, sdf_ellipse, smoothstep
 
 __all__ = ["landscapes", "render_landscape", "colour_labels",
            "LANDSCAPE_CLASSES", "LANDSCAPE_STYLES"]
@@ -61,6 +62,7 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
     x, y = grid(size)
     xs = x[0]
     lab = torch.full((size, size), SKY, dtype=torch.int64)
+    lab_np = lab.numpy()    # the same memory: reading one pixel through NumPy costs far less
     scene = _SCENES[rng.choice(len(_SCENES), p=_SCENE_P)]
     horizon = rng.uniform(0.42, 0.66)
 
@@ -73,14 +75,14 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
         height = rng.uniform(0.12, 0.34) * (0.6 if k else 1.0)
         ridge = (1 - fbm_1d(rng, size, int(rng.integers(2, 5)), octaves=5).abs()).clamp(0, 1)
         top = horizon - height * (0.2 + 0.8 * ridge**1.5)
-        lab[below(top)] = MOUNTAIN
+        lab.masked_fill_(below(top), MOUNTAIN)
 
     # ground below the horizon
     ground_top = torch.full_like(xs, horizon)
-    lab[y >= horizon] = SAND if scene == "desert" else GRASS
+    lab.masked_fill_(y >= horizon, SAND if scene == "desert" else GRASS)
     if scene in ("meadow", "desert") and rng.random() < 0.6:       # rolling hills / dunes
         hills = horizon - rng.uniform(0.03, 0.12) * (0.5 + 0.5 * fbm_1d(rng, size, 2, octaves=3))
-        lab[below(hills)] = SAND if scene == "desert" else GRASS
+        lab.masked_fill_(below(hills), SAND if scene == "desert" else GRASS)
         ground_top = torch.minimum(ground_top, hills)
     shore = None
     if scene in ("lake", "coast"):
@@ -88,27 +90,27 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
         if scene == "lake":     # a thin strip of far shore above the water
             far_bank = horizon + 0.012 + 0.01 * fbm_1d(rng, size, 6).abs()
         shore = far_bank + rng.uniform(0.1, 0.3) + 0.05 * fbm_1d(rng, size, 3)
-        lab[below(far_bank) & ~below(shore)] = WATER
+        lab.masked_fill_(below(far_bank) & ~below(shore), WATER)
         beach = rng.uniform(0.05, 0.22) if scene == "coast" else rng.uniform(0.0, 0.05)
         sand_line = shore + beach * (1 + 0.4 * fbm_1d(rng, size, 4))
-        lab[below(shore) & ~below(sand_line)] = SAND
+        lab.masked_fill_(below(shore) & ~below(sand_line), SAND)
         if scene == "coast" and rng.random() < 0.4:
-            lab[below(shore)] = SAND
+            lab.masked_fill_(below(shore), SAND)
         if scene == "lake":
             ground_top = far_bank
     elif scene == "meadow" and rng.random() < 0.35:                 # a pond
         px, py = rng.uniform(0.2, 0.8), rng.uniform(horizon + 0.15, 0.95)
         rx = rng.uniform(0.1, 0.3)
         rim = rng.uniform(0.0, 0.03)
-        lab[sdf_ellipse(x, y, px, py, rx + rim, rx * 0.3 + rim) < 0] = SAND
-        lab[sdf_ellipse(x, y, px, py, rx, rx * 0.3) < 0] = WATER
+        lab.masked_fill_(sdf_ellipse(x, y, px, py, rx + rim, rx * 0.3 + rim) < 0, SAND)
+        lab.masked_fill_(sdf_ellipse(x, y, px, py, rx, rx * 0.3) < 0, WATER)
 
     # a forest edge standing on the far ground line
     if scene in ("lake", "meadow") and rng.random() < 0.5:
         bumps = fbm_1d(rng, size, 24, octaves=2).abs()
         tree_top = ground_top - rng.uniform(0.02, 0.06) * (0.4 + 0.8 * bumps)
         band = below(tree_top) & ~below(ground_top + 0.006)
-        lab[band & (lab != WATER)] = TREE
+        lab.masked_fill_(band & (lab != WATER), TREE)
 
     def window(cx: float, cy: float, half_w: float, half_h: float):
         """The pixel window around an object, so that small shapes cost little."""
@@ -122,7 +124,7 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
         conifer, jitter = rng.random() < 0.5, rng.uniform(0.8, 1.2)
         offsets = rng.uniform(-1, 1, size=(3, 2))
         row, col = min(int(ty * size), size - 1), int(tx * size)
-        if lab[row, col] != GRASS:
+        if lab_np[row, col] != GRASS:
             continue
         h = (0.05 + 0.3 * (ty - horizon) / (1 - horizon)) * jitter
         wx, wy, wlab = window(tx, ty - h / 2, h * 0.5, h * 0.6)
@@ -136,28 +138,28 @@ def _layout(rng: np.random.Generator, size: int) -> torch.Tensor:
             for dx, dy in offsets:   # a canopy of three overlapping discs
                 shape |= sdf_circle(wx, wy, tx + dx * h * 0.15, ty - h * 0.65 + dy * h * 0.1,
                                     h * 0.3) < 0
-        wlab[shape] = TREE
+        wlab.masked_fill_(shape, TREE)
 
     # boulders on grass, sand or in shallow water: jagged half-buried ellipses
     for _ in range(int(rng.integers(0, 4 if scene != "desert" else 7))):
         bx, by = rng.uniform(0.02, 0.98), rng.uniform(horizon + 0.04, 1.0)
         lobes, phase = int(rng.integers(3, 7)), rng.uniform(0, 2 * np.pi)
         row, col = min(int(by * size), size - 1), int(bx * size)
-        if lab[row, col] not in (GRASS, SAND, WATER):
+        if lab_np[row, col] not in (GRASS, SAND, WATER):
             continue
         r = (0.02 + 0.08 * (by - horizon) / (1 - horizon)) * rng.uniform(0.7, 1.3)
         wx, wy, wlab = window(bx, by - r * 0.5, r * 1.2, r * 0.7)
         angle = torch.atan2(wy - by, wx - bx)
         sdf = (sdf_ellipse(wx, wy, bx, by - 0.3 * r, r, 0.7 * r)
                + 0.1 * r * torch.sin(lobes * angle + phase))
-        wlab[(sdf < 0) & (wy <= by)] = ROCK
+        wlab.masked_fill_((sdf < 0) & (wy <= by), ROCK)
 
     # clouds: thresholded fractal noise, thinning towards the horizon, behind everything
     if rng.random() < 0.85:
         field = fbm([rng], size, 3, octaves=4, aspect=2.0)[0]
         cover = rng.uniform(0.15, 0.65)
         field = field - 0.5 * smoothstep(0.15, horizon, y)
-        lab[(field > 0.45 - 0.8 * cover) & (lab == SKY)] = CLOUD
+        lab.masked_fill_((field > 0.45 - 0.8 * cover) & (lab == SKY), CLOUD)
     return lab
 
 
@@ -251,6 +253,30 @@ def render_landscape(labels: torch.Tensor, style, seed: int = 0) -> torch.Tensor
     return torch.cat(out)
 
 
+def box_blur(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``_noise.box_blur`` to the last bit (the same running sums and differences), without
+    the copy that prepends a zero: window ``i`` is ``sum[i + k − 1] − sum[i − 1]``, and window 0
+    is ``sum[k − 1]`` alone (the original subtracts an exact zero)."""
+    p = k // 2
+    for dim in (-1, -2):
+        pad = (p, p, 0, 0) if dim == -1 else (0, 0, p, p)
+        total = F.pad(x, pad, mode="replicate").cumsum(dim)
+        n = total.shape[dim] - k + 1
+        out = total.narrow(dim, k - 1, n).clone()
+        out.narrow(dim, 1, n - 1).sub_(total.narrow(dim, 0, n - 1))
+        x = out.div_(k)
+    return x
+
+
+def _pick(fields, is_) -> torch.Tensor:
+    """Per pixel, the field of its class: ``fields[labels]`` (``N×1×H×W``), as a chain of
+    selections instead of stacking every class's field and gathering from the stack."""
+    out = fields[0].expand_as(is_[0])
+    for field, mask in zip(fields[1:], is_[1:]):
+        out = torch.where(mask, field, out)
+    return out.unsqueeze(1)
+
+
 def _gather(colours: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per-sample class colours ``N×C×3`` looked up by label: ``N×3×H×W``."""
     n, s = labels.shape[0], labels.shape[-1]
@@ -298,42 +324,47 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     b[:, MOUNTAIN] = 0.55 * b[:, MOUNTAIN] + 0.45 * haze       # far rock fades into the sky
     a[:, WATER] = 0.5 * a[:, WATER] + 0.5 * st["horizon"]        # near the horizon, water mirrors sky
 
-    t_sky = (y / sky_bottom).clamp(0, 1) ** 1.3
-    t = torch.stack([
+    # The fields are written with in-place operations on their first term: the same operations in
+    # the same order as ``(0.5 + 0.5 * coarse + 0.25 * fine).clamp(0, 1)`` (a + b = b + a exactly),
+    # without a new tensor for every step.
+    t_sky = (y / sky_bottom).clamp_(0, 1).pow_(1.3)
+    t = [
         t_sky,                                                             # sky: zenith -> horizon
-        (0.25 + 0.9 * cloud_in + 0.3 * medium - 0.3 * smoothstep(0.3, 1, y / sky_bottom)).clamp(0, 1),
-        (0.6 * smoothstep(sky_bottom - 0.35, sky_bottom, y) + 0.25 * medium + 0.2).clamp(0, 1),
-        (smoothstep(water_top, water_top + 0.35, y) + 0.2 * ripple).clamp(0, 1),
-        (0.5 + 0.5 * coarse + 0.25 * fine).clamp(0, 1),
-        (0.5 + 0.9 * foliage).clamp(0, 1),
-        (0.5 + 0.4 * coarse + 0.3 * ripple).clamp(0, 1),
-        (0.5 + 0.5 * fine + 0.35 * medium).clamp(0, 1),
-    ], 1)
-    shade = torch.stack([
+        (0.9 * cloud_in).add_(0.25).add_(0.3 * medium).sub_(0.3 * smoothstep(0.3, 1, y / sky_bottom))
+        .clamp_(0, 1),
+        (0.6 * smoothstep(sky_bottom - 0.35, sky_bottom, y)).add_(0.25 * medium).add_(0.2).clamp_(0, 1),
+        smoothstep(water_top, water_top + 0.35, y).add_(0.2 * ripple).clamp_(0, 1),
+        (0.5 * coarse).add_(0.5).add_(0.25 * fine).clamp_(0, 1),
+        (0.9 * foliage).add_(0.5).clamp_(0, 1),
+        (0.4 * coarse).add_(0.5).add_(0.3 * ripple).clamp_(0, 1),
+        (0.5 * fine).add_(0.5).add_(0.35 * medium).clamp_(0, 1),
+    ]
+    shade = [
         torch.ones_like(y).expand(n, size, size),
         torch.ones_like(y).expand(n, size, size),
-        1 + 0.25 * medium + 0.1 * fine,
-        1 + 0.22 * ripple,
-        1 + 0.16 * fine,
-        0.8 + 0.35 * tree_in,
-        1 + 0.06 * fine,
-        0.75 + 0.4 * rock_in,
-    ], 1)
-    index = labels.unsqueeze(1)
-    t_pix = torch.gather(t, 1, index)
-    shade_pix = torch.gather(shade, 1, index)
+        (0.25 * medium).add_(1).add_(0.1 * fine),
+        (0.22 * ripple).add_(1),
+        (0.16 * fine).add_(1),
+        (0.35 * tree_in).add_(0.8),
+        (0.06 * fine).add_(1),
+        (0.4 * rock_in).add_(0.75),
+    ]
+    t_pix, shade_pix = _pick(t, is_), _pick(shade, is_)
     ca, cb = _gather(a, labels), _gather(b, labels)
-    image = (ca + (cb - ca) * t_pix) * shade_pix
+    # in-place from here on (the same operations in the same order, so the same bits): a new
+    # N×3×H×W tensor per operation costs more than the arithmetic itself
+    image = cb.sub_(ca).mul_(t_pix).add_(ca).mul_(shade_pix)          # (ca + (cb − ca)·t)·shade
 
     # ---- the ground darkens towards the viewer (strongly at sunset)
     ground = (~sky_like).unsqueeze(1).float()
-    image = image * (1 - ground * val("foreground").unsqueeze(1)
-                     * smoothstep(0, 1, (y - sky_bottom) / (1 - sky_bottom + 1e-3)).unsqueeze(1))
+    image.mul_(1 - ground * val("foreground").unsqueeze(1)
+               * smoothstep(0, 1, (y - sky_bottom) / (1 - sky_bottom + 1e-3)).unsqueeze(1))
 
     # ---- clouds are soft: their thin edges let the sky through
-    sky_colour = col("zenith") + (col("horizon") - col("zenith")) * t_sky.unsqueeze(1)
+    sky_colour = ((col("horizon") - col("zenith")) * t_sky.unsqueeze(1)).add_(col("zenith"))
     cloud_alpha = (is_[CLOUD].float() * (0.35 + 0.65 * cloud_in)).unsqueeze(1)
-    image = torch.where(is_[CLOUD].unsqueeze(1), sky_colour + (image - sky_colour) * cloud_alpha, image)
+    see_through = (image - sky_colour).mul_(cloud_alpha).add_(sky_colour)
+    image = torch.where(is_[CLOUD].unsqueeze(1), see_through, image)
 
     # ---- sun (low at sunset) or moon, its glow, stars at night, glitter on the water
     sun_x = sun[:, 0].view(n, 1, 1)
@@ -344,9 +375,9 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     disc = smoothstep(0.045**2, 0.035**2, dist2) * (val("sun_glow") > 0).float()
     twinkle = smoothstep(0.997, 1.0, stars) * val("stars") * (1 - t_sky)
     lit_sky = is_[SKY].float() * (glow + twinkle + disc) + is_[CLOUD].float() * 0.5 * glow
-    image = image + col("sun") * lit_sky.unsqueeze(1)
+    image.add_(col("sun") * lit_sky.unsqueeze(1))
     column = torch.exp(-((x - sun_x) ** 2) / 0.004) * smoothstep(0.3, 0.7, ripple)
-    image = image + col("sun") * (is_[WATER].float() * column * val("sun_glow") * 1.6).unsqueeze(1)
+    image.add_(col("sun") * (is_[WATER].float() * column * val("sun_glow") * 1.6).unsqueeze(1))
 
     # ---- soften the staircase along class borders, add a little grain
     border = torch.zeros_like(labels, dtype=torch.bool)
@@ -357,9 +388,9 @@ def _render(labels: torch.Tensor, style_idx: torch.Tensor, rngs) -> torch.Tensor
     border[:, :-1] |= down
     border = border.unsqueeze(1).float()
     blurred = box_blur(image, 3)
-    image = image + (blurred - image) * 0.5 * border
-    image = image + 0.01 * fine.unsqueeze(1)
-    return (image.clamp(0, 1) * 2 - 1).float()
+    image.add_(blurred.sub_(image).mul_(0.5).mul_(border))
+    image.add_(0.01 * fine.unsqueeze(1))
+    return image.clamp_(0, 1).mul_(2).sub_(1).float()
 
 
 # =========================================================================== public API

@@ -8,7 +8,8 @@ an image is shown (crisp, at a chosen size, the controls beside it):
 - :mod:`.inversion` (lecture 02): :func:`descent_widget`;
 - :mod:`.image2stylegan` (lecture 03): :func:`morph_widget`, :func:`mixing_widget`,
   :func:`transfer_widget`;
-- :mod:`.glcic` (lecture 04): :func:`hole_widget`.
+- :mod:`.glcic` (lecture 04): :func:`hole_widget`;
+- :mod:`.spade` (lecture 06): :func:`painting_widget`, a canvas to paint a label map on.
 
 Widgets sit at the top of the library: they import the models and methods below them, and
 nothing below imports them.
