@@ -30,6 +30,11 @@ def _inputs(name: str, model: torch.nn.Module) -> list[torch.Tensor]:
     if recipe == "stylegan":
         return [torch.randn(4, config.z_dim, generator=g)]
     size = config.image_size
+    if recipe in ("spade", "spade-baseline"):
+        from course_lib.data import landscapes
+
+        _, labels, _ = landscapes(2, size=size, seed=1234)
+        return [labels, torch.randn(2, config.z_dim, generator=g)]
     images = torch.rand(4, 3, size, size, generator=g) * 2 - 1
     if recipe == "glcic":
         mask = torch.zeros(4, 1, size, size)
@@ -56,6 +61,7 @@ def _outputs(name: str) -> list[torch.Tensor]:
 
 
 def fingerprint(name: str) -> dict:
+    """sha256 of the outputs' float32 bytes, and their sum (to see how far a change moved them)."""
     outs = _outputs(name)
     h = hashlib.sha256()
     for o in outs:
