@@ -59,7 +59,8 @@ def image_widget(render: Callable[..., torch.Tensor], controls: Mapping[str, obj
     Returns an ``ipywidgets.VBox`` with extra attributes: ``image`` (the ``ipywidgets.Image``),
     ``controls`` (the dict passed in), ``last_render`` (the images of the last redraw, as
     ``render`` returned them), ``scale`` (its magnification), ``display_size`` (``(width, height)``
-    in CSS pixels, exactly the PNG's size) and ``last_render_ms`` (how long the last redraw took, render plus encode).
+    in CSS pixels, exactly the PNG's size) and ``last_render_ms`` (how long the last redraw took,
+    render plus encode).
     """
     import ipywidgets as W
 
