@@ -134,7 +134,7 @@ class DCGANRecipe(Recipe):
     presets = {"paper": DCGANConfig(), "course": DCGANConfig(ngf=32, ndf=32)}
     settings = {"course": TrainSettings(steps=10000, batch_size=64, sample_every=500, save_every=250),
                 "paper": TrainSettings(steps=20000, batch_size=128, sample_every=1000, save_every=500)}
-    accepts = ("faces", "folder")
+    accepts = ("faces", "landscapes", "folder")   # the paper trained on faces and LSUN scenes
     export_module = "generator"
     betas = (0.5, 0.999)     # the paper's: beta1 0.5 (0.9 "resulted in training oscillation")
 
