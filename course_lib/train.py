@@ -37,6 +37,9 @@ RECIPES: dict[str, str] = {
     "stylegan": "course_lib.stylegan:StyleGANRecipe",
     "stylegan-encoder": "course_lib.inversion:EncoderRecipe",
     "perceptual": "course_lib.features:FeaturesRecipe",
+    "adain-encoder": "course_lib.adain:EncoderRecipe",
+    "adain": "course_lib.adain:AdaINRecipe",
+    "landscape-looks": "course_lib.judges:LooksRecipe",
 }
 
 
