@@ -362,7 +362,7 @@ class LooksRecipe(Recipe):
     name = "landscape-looks"
     config_class = LooksConfig
     presets = {"course": LooksConfig()}
-    settings = {"course": TrainSettings(steps=800, batch_size=64, sample_every=400, save_every=100)}
+    settings = {"course": TrainSettings(steps=400, batch_size=64, sample_every=200, save_every=100)}
     accepts = ("landscapes",)
 
     def dataset(self, spec, config):
