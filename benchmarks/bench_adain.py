@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import mark, median_ms, save  # noqa: E402
 
 from course_lib import adain, data, pretrained  # noqa: E402
-from course_lib.images import resize  # noqa: E402
 from course_lib.judges import segmentation_scores  # noqa: E402
 
 NET = "adain-worlds128"
@@ -75,7 +74,8 @@ def speed_and_figure3(net, args):
     speed = [
         {"method": f"AdaIN (feed-forward), {args.pairs} pairs", "where": f"this CPU, {args.threads} threads",
          "size_px": size, "seconds": round(adain_s, 4), "gatys_over_adain": "", "bar": "", "pass": ""},
-        {"method": f"Gatys (Adam to convergence), {len(runs)} pairs", "where": f"this CPU, {args.threads} threads",
+        {"method": f"Gatys (Adam to convergence), {len(runs)} pairs",
+         "where": f"this CPU, {args.threads} threads",
          "size_px": size, "seconds": round(gatys_s, 2), "gatys_over_adain": round(ratio, 1),
          "bar": "≥ 100×", "pass": mark(ratio >= 100)},
     ]
@@ -151,9 +151,10 @@ def looks(net, args):
     per_look = []
     for lk in looks_:
         pick = torch.tensor([r == lk for r in ref_looks])
+        right = float((said[pick] == looks_.index(lk)).float().mean())
+        counts = ", ".join(f"{looks_[k]} {int((said[pick] == k).sum())}" for k in range(4))
         per_look.append({"reference look": lk, "pairs": int(pick.sum()),
-                         "judged as the reference's look": float((said[pick] == looks_.index(lk)).float().mean()),
-                         "judged as": ", ".join(f"{looks_[k]} {int((said[pick] == k).sum())}" for k in range(4))})
+                         "judged as the reference's look": right, "judged as": counts})
     rows = [{"measure": "judge reads the reference's look on the result", "value": hit, "bar": "≥ 0.90",
              "pass": mark(hit >= 0.9)},
             {"measure": "judge reads the content's own look on the content (sanity)", "value": judge_content,
