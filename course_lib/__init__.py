@@ -10,7 +10,8 @@ One module per paper, shared pieces once, in layers that import only downwards (
 3. training and checkpoints: :mod:`.recipes` (the registry), :mod:`.checkpoints`,
    :mod:`.pretrained` (the shipped weights), :mod:`.trainer` (the loop);
 4. instruments: :mod:`.judges`, :mod:`.features`;
-5. models, one per paper: :mod:`.dcgan`, :mod:`.stylegan`, :mod:`.glcic`, :mod:`.spade`, then :mod:`.encoder`
+5. models, one per paper: :mod:`.dcgan`, :mod:`.stylegan`, :mod:`.glcic`, :mod:`.adain`, :mod:`.spade`,
+   then :mod:`.encoder`
    (it mirrors the StyleGAN);
 6. methods that use trained models: :mod:`.latent`, :mod:`.inversion`, :mod:`.inpainting`;
 7. the top: :mod:`.widgets` (one module per lecture), :mod:`.train` (the training command),
@@ -21,7 +22,7 @@ from .runtime import FAST, device, fast_mode, seed_everything, steps
 
 # Every model module registers its recipe when imported (course_lib.recipes.register): importing
 # them here makes the registry complete for pretrained.load and the training command.
-from . import dcgan, encoder, features, glcic, judges, spade, stylegan  # noqa: E402,F401  (registration)
+from . import adain, dcgan, encoder, features, glcic, judges, spade, stylegan  # noqa: E402,F401  (registration)
 
 __version__ = "0.1.0"
 __all__ = ["FAST", "device", "fast_mode", "seed_everything", "steps", "__version__"]

@@ -109,7 +109,7 @@ class FeatureHeads(nn.Module):
         return out
 
 
-def _photo_crops(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def photo_crops(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` random square crops of the bundled photos (random scale, flip), resized to ``size``."""
     rng = np.random.default_rng(seed)
     pics = list(photos().values())
@@ -138,7 +138,7 @@ class WorldsMix(Dataset):
         s = config.image_size
         face_images, attrs = faces(config.faces, size=s, seed=seed)
         land_images, labels, _ = landscapes(config.landscapes, size=s, seed=seed)
-        crops, which = _photo_crops(config.photo_crops, s, seed)
+        crops, which = photo_crops(config.photo_crops, s, seed)
         self.images = torch.cat([face_images, land_images, crops])
         n_f, n_l, n_p = len(face_images), len(land_images), len(crops)
         self.attributes = torch.full((len(self.images), len(FACE_ATTRIBUTES)), IGNORE, dtype=torch.long)

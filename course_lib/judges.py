@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_image
-from .data import FACE_ATTRIBUTES
+from .data import FACE_ATTRIBUTES, LANDSCAPE_STYLES, landscapes
 from .recipes import Recipe, TrainSettings, register
 from .runtime import eval_mode
 
@@ -230,3 +230,91 @@ class SegmenterRecipe(Recipe):
         optimizers["model"].step()
         acc = (logits.argmax(1) == labels).float().mean()
         return {"loss": loss.detach(), "acc": acc}
+
+
+# ============================================================================= landscape looks
+
+__all__ += ["LooksConfig", "LookClassifier", "LooksRecipe", "LookDataset"]
+#
+# The judge of a landscape's *look*: which of LANDSCAPE_STYLES (day, sunset, night, overcast)
+# lit it. A look is in the colours and light of the whole picture, not in where things are,
+# so a small CNN that pools globally reads it. Lecture 05 measures style transfer with it (a
+# landscape restyled by a reference landscape should take the reference's look) and lecture 06
+# measures style control.
+
+@dataclasses.dataclass
+class LooksConfig:
+    image_size: int = 64
+    width: int = 16          # channels of the first block; doubled at each downsampling (3 blocks)
+    data_size: int = 4_000   # landscapes generated for training (seed 0), looks drawn per scene
+    lr: float = 1e-3
+    num_looks: int = 4       # len(course_lib.data.LANDSCAPE_STYLES)
+
+
+class LookDataset(torch.utils.data.Dataset):
+    """``landscapes(n, size, seed)`` with each scene's look as an index: ``{"image", "look"}``."""
+
+    def __init__(self, n: int, size: int, seed: int = 0):
+        images, _, looks = landscapes(n, size=size, seed=seed)
+        self.images = images
+        self.looks = torch.tensor([LANDSCAPE_STYLES.index(s) for s in looks])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"image": self.images[i], "look": self.looks[i]}
+
+
+class LookClassifier(nn.Module):
+    """Images ``N×3×H×W`` (resized to ``image_size``) -> logits of the looks, ``N×num_looks``."""
+
+    def __init__(self, config: LooksConfig):
+        super().__init__()
+        self.config = config
+        w = config.width
+        self.body = nn.Sequential(_block(3, w), _block(w, 2 * w), _block(2 * w, 4 * w))
+        self.head = nn.Linear(4 * w, config.num_looks)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        images = check_image(images, "LookClassifier(images)")
+        s = self.config.image_size
+        if images.shape[-2:] != (s, s):
+            images = F.interpolate(images, size=(s, s), mode="bilinear", align_corners=False,
+                                   antialias=True)
+        return self.head(self.body(images).mean((2, 3)))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """The most likely look of each image: ``N`` int64 indices into LANDSCAPE_STYLES."""
+        images = check_image(images, "images")
+        with eval_mode(self):
+            dev = next(self.parameters()).device
+            out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
+                   for i in range(0, len(images), batch_size)]
+        return torch.cat(out)
+
+
+@register
+class LooksRecipe(Recipe):
+    name = "landscape-looks"
+    config_class = LooksConfig
+    presets = {"course": LooksConfig()}
+    settings = {"course": TrainSettings(steps=400, batch_size=64, sample_every=200, save_every=100)}
+    accepts = ("landscapes",)
+
+    def dataset(self, spec, config):
+        if spec != "landscapes":
+            raise ValueError(f"model {self.name!r} trains on 'landscapes', not {spec!r}")
+        return LookDataset(config.data_size, config.image_size)
+
+    def build(self, config):
+        return {"model": LookClassifier(config)}
+
+    def training_step(self, modules, optimizers, batch, step, config):
+        logits = modules["model"](batch["image"])
+        loss = F.cross_entropy(logits, batch["look"])
+        optimizers["model"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["model"].step()
+        return {"loss": loss.detach(), "acc": (logits.argmax(1) == batch["look"]).float().mean()}
