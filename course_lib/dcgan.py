@@ -109,6 +109,12 @@ class Generator(LatentGenerator):
             raise ValueError("synthesize: a DCGAN has no noise inputs (noise must be None)")
         return self(latent)
 
+    def stages(self) -> list[tuple[str, nn.Module]]:
+        """``project`` (z -> 4×4), ``block1`` (8×8), ``block2`` (16×16), ... and ``to_rgb`` (the
+        image): each stage reads only the previous one's output."""
+        names = [f"block{i + 1}" for i in range(len(self.blocks))]
+        return [("project", self.project), *zip(names, self.blocks), ("to_rgb", self.to_rgb)]
+
 
 class Discriminator(nn.Module):
     """Image ``N×3×S×S`` -> logit ``N`` (positive: "real")."""

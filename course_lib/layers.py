@@ -67,6 +67,16 @@ class LatentGenerator(nn.Module):
         ``noise``: fixed noise maps, for a generator that has them."""
         raise NotImplementedError
 
+    def stages(self) -> list[tuple[str, nn.Module]]:
+        """The generator as a plain stack, ``[(name, module)]`` in order, ``z`` (as
+        ``N×nz×1×1``) in and the image out, so that it can be split at a named stage into
+        ``G_F`` and ``G_B`` (GAN Dissection, GANPaint: :mod:`course_lib.ganpaint`). A
+        generator whose layers take more than the previous layer's output (a StyleGAN's ``w``
+        and noise) is not a plain stack and does not declare one."""
+        raise ValueError(f"{type(self).__name__} is not a plain stack of layers (its layers read "
+                         "more than the previous layer's output), so it cannot be split into G_F "
+                         "and G_B; dcgan.Generator can")
+
 
 def down_block(c_in: int, c_out: int, norm: bool = True) -> nn.Sequential:
     """Halve the resolution: 4×4 convolution with stride 2, batch norm (optional), LeakyReLU(0.2)."""

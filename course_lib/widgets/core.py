@@ -21,7 +21,7 @@ import torch
 
 from ..images import png_bytes, tile
 
-__all__ = ["image_widget", "slider", "display_scale", "MAX_WIDTH", "MAX_HEIGHT"]
+__all__ = ["image_widget", "slider", "display_scale", "paint_stroke", "MAX_WIDTH", "MAX_HEIGHT"]
 
 #: the largest image a widget shows, in CSS pixels: it fits beside its controls in a notebook on
 #: a 1366 × 768 laptop screen, with the controls' column (about 300 px) to its left
@@ -102,3 +102,23 @@ def image_widget(render: Callable[..., torch.Tensor], controls: Mapping[str, obj
     redraw()
     return box
 
+
+def paint_stroke(labels: torch.Tensor, points, label: int, size: float) -> torch.Tensor:
+    """A copy of one label map (``H×W`` int64) with ``label`` painted along the polyline ``points``
+    (``[(x, y), ...]`` in pixels) by a round brush of diameter ``size`` pixels."""
+    if not isinstance(size, (int, float)) or isinstance(size, bool) or not size > 0:
+        raise ValueError(f"brush size: expected a number of pixels > 0, got {size!r}")
+    pts = [(float(x), float(y)) for x, y in points]
+    if not pts:
+        raise ValueError("stroke: expected at least one point (x, y)")
+    h, w = labels.shape
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
+    )
+    hit = torch.zeros(h, w, dtype=torch.bool)
+    radius = max(size / 2, 0.5)  # a 1-pixel brush still paints the pixel it touches
+    for (ax, ay), (bx, by) in zip(pts, pts[1:] or pts):
+        dx, dy = bx - ax, by - ay
+        t = (((xs - ax) * dx + (ys - ay) * dy) / (dx * dx + dy * dy + 1e-12)).clamp(0, 1)
+        hit |= (xs - ax - t * dx) ** 2 + (ys - ay - t * dy) ** 2 <= radius**2
+    return labels.masked_fill(hit, label)

@@ -23,6 +23,7 @@ from ..checks import check_int, describe
 from ..data import HELD_OUT_SEED, LANDSCAPE_CLASSES, LANDSCAPE_STYLES, colour_labels, landscapes
 from ..images import tile
 from ..spade import SPADEModel, check_label_map, look_code, synthesize
+from .core import paint_stroke
 
 __all__ = ["PaintingWidget", "painting_widget", "paint_stroke", "flood_fill"]
 
@@ -44,27 +45,6 @@ def _class_id(label) -> int:
             f"got {label!r}"
         )
     return int(label)
-
-
-def paint_stroke(labels: torch.Tensor, points, label: int, size: float) -> torch.Tensor:
-    """A copy of one label map (``H×W`` int64) with ``label`` painted along the polyline ``points``
-    (``[(x, y), ...]`` in pixels) by a round brush of diameter ``size`` pixels."""
-    if not isinstance(size, (int, float)) or isinstance(size, bool) or not size > 0:
-        raise ValueError(f"brush size: expected a number of pixels > 0, got {size!r}")
-    pts = [(float(x), float(y)) for x, y in points]
-    if not pts:
-        raise ValueError("stroke: expected at least one point (x, y)")
-    h, w = labels.shape
-    ys, xs = torch.meshgrid(
-        torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij"
-    )
-    hit = torch.zeros(h, w, dtype=torch.bool)
-    radius = max(size / 2, 0.5)  # a 1-pixel brush still paints the pixel it touches
-    for (ax, ay), (bx, by) in zip(pts, pts[1:] or pts):
-        dx, dy = bx - ax, by - ay
-        t = (((xs - ax) * dx + (ys - ay) * dy) / (dx * dx + dy * dy + 1e-12)).clamp(0, 1)
-        hit |= (xs - ax - t * dx) ** 2 + (ys - ay - t * dy) ** 2 <= radius**2
-    return labels.masked_fill(hit, label)
 
 
 def flood_fill(labels: torch.Tensor, x: int, y: int, label: int) -> torch.Tensor:
