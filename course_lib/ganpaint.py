@@ -230,7 +230,9 @@ class GANPaint:
 
 
 def paste(edited: torch.Tensor, photo: torch.Tensor, region: torch.Tensor, feather: int) -> torch.Tensor:
-    """The edit inside ``region`` (grown and softened by ``feather`` px), the photo outside."""
+    """The edit inside ``region``, the photo outside: the region is grown by ``feather`` px and
+    its edge softened over ``feather`` px more, so pixels farther than ``2·feather`` px from the
+    region are the photo's own, exactly."""
     m = region
     if feather > 0:
         k = 2 * feather + 1
