@@ -1,13 +1,19 @@
 import dataclasses
+import io
 
 import pytest
 import torch
+import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from course_lib import adain
 from course_lib.adain import (VGG19_PLAN, AdaINConfig, AdaINRecipe, EncoderConfig, StyleTransferNet,
                               VGGEncoder, decoder_plan, mean_std, stylize)
 from course_lib.images import png_bytes
+from course_lib.widgets import alpha_widget, display_scale, spatial_widget, style_interpolation_widget
+from course_lib.widgets.adain import default_masks
+from course_lib.widgets.core import MAX_WIDTH
 
 SMALL = AdaINConfig(encoder="", widths=(4, 8, 8, 16), image_size=32, contents=6, styles=8)
 
@@ -102,18 +108,62 @@ def test_decoder_mirrors_the_encoder_and_restores_the_size(net):
     assert net.decoder(t).shape == (2, 3, 40, 56)
 
 
-def test_training_step_trains_only_the_decoder():
+@pytest.mark.parametrize("step", [0, SMALL.warmup_steps], ids=["warm-up", "eq-11"])
+def test_training_step_trains_only_the_decoder(step):
     recipe = AdaINRecipe()
     modules = recipe.build(SMALL)
     opt = recipe.optimizers(modules, SMALL)
     before = {k: v.clone() for k, v in modules["net"].state_dict().items()}
     batch = {"content": _rand(2, seed=6), "style": _rand(2, seed=7)}
-    out = recipe.training_step(modules, opt, batch, 0, SMALL)
+    out = recipe.training_step(modules, opt, batch, step, SMALL)
     assert set(out) == {"loss", "content", "style"} and torch.isfinite(out["loss"])
     after = modules["net"].state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("encoder."))
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("decoder."))
-    assert AdaINRecipe.starts_from(AdaINRecipe.presets["course"]) == {"encoder": "adain-encoder"}
+
+
+def test_warm_up_inverts_the_encoder_then_eq_11_alone():
+    """Before warmup_steps: style = content, plus an L1 pixel loss; from then on: Eq. 11."""
+    config = dataclasses.replace(SMALL, warmup_steps=3)
+    recipe = AdaINRecipe()
+    content, style = _rand(2, seed=30), _rand(2, seed=31)
+    for step, style_used, pixel in ((0, content, True), (2, content, True), (3, style, False)):
+        torch.manual_seed(0)
+        modules = recipe.build(config)
+        with torch.no_grad():
+            output, (lc, ls) = modules["net"](content, style_used)
+        expected = lc + config.style_weight * ls + (F.l1_loss(output, content) if pixel else 0)
+        out = recipe.training_step(modules, recipe.optimizers(modules, config),
+                                   {"content": content, "style": style}, step, config)
+        assert torch.allclose(out["loss"], expected, atol=1e-6), f"step {step}"
+    assert AdaINRecipe.presets["paper"].warmup_steps == 0, "the paper preset trains on Eq. 11 alone"
+
+
+def test_forward_returns_the_raw_output_and_both_losses(net):
+    content, style = _rand(2, seed=32), _rand(2, seed=33)
+    output, losses = net(content, style)
+    assert output.shape == content.shape and losses.shape == (2,)
+    t = adain.adain(net.encoder.encode(content), net.encoder.encode(style))
+    assert torch.equal(output, net.decoder(t))                        # not clamped: the paper's g(t)
+    scores = adain.losses(net, content, style, output.clamp(-1, 1))
+    assert torch.isfinite(losses).all() and scores["content"].shape == (2,)
+
+
+def test_the_trainer_hands_the_encoder_to_build():
+    recipe = AdaINRecipe()
+    assert recipe.starts_from(AdaINRecipe.presets["course"]) == {"encoder": "adain-encoder"}
+    assert recipe.starts_from(AdaINRecipe.presets["paper"]) == {}
+    config = dataclasses.replace(SMALL, encoder="small-encoder")
+    torch.manual_seed(1)
+    encoder = VGGEncoder(config.encoder_config())
+    net = recipe.build(config, encoder=encoder)["net"]
+    assert all(torch.equal(a, b) for a, b in zip(net.encoder.state_dict().values(),
+                                                 encoder.state_dict().values()))
+    assert not any(p.requires_grad for p in net.encoder.parameters())
+    with pytest.raises(ValueError, match="not a VGGEncoder of widths"):
+        recipe.build(config, encoder=VGGEncoder(EncoderConfig(widths=(4, 8, 16, 16))))
+    with pytest.raises(ValueError, match="not a VGGEncoder"):
+        recipe.build(config)
 
 
 # ----------------------------------------------------------------------------- the controls
@@ -174,32 +224,46 @@ def test_gatys_lowers_the_loss_and_stops_when_converged(net):
 # ----------------------------------------------------------------------------- widgets
 
 def test_alpha_widget_draws_the_librarys_result(net):
-    pytest.importorskip("ipywidgets")
-    from course_lib.adain_widgets import alpha_widget
-
     content, style = _rand(1, seed=22), _rand(1, seed=23)
     box = alpha_widget(net, content, style)
     for alpha in (0.0, 0.35, 1.0):
         box.controls["alpha"].value = alpha
-        assert box.image.value == png_bytes(stylize(net, content, style, alpha=alpha), scale=1)
-    assert box.widget.last_render_ms > 0
+        assert box.image.value == png_bytes(stylize(net, content, style, alpha=alpha), scale=box.scale)
+    assert box.scale == display_scale(32, 32) and box.last_render_ms > 0
+    assert box.inputs in box.children and box.image.value != box.inputs.children[1].value
+    with pytest.raises(ValueError, match=r"alpha.*\[0, 1\]"):
+        alpha_widget(net, content, style, alpha=1.5)
+    with pytest.raises(ValueError, match="one image"):
+        alpha_widget(net, torch.cat([content, content]), style)
 
 
 def test_interpolation_and_spatial_widgets_match_the_library(net):
-    pytest.importorskip("ipywidgets")
-    from course_lib.adain_widgets import default_masks, interpolation_widget, spatial_widget
-
     content, a, b = _rand(1, seed=24), _rand(1, seed=25), _rand(1, seed=26)
-    box = interpolation_widget(net, content, [a, b])
+    box = style_interpolation_widget(net, content, [a, b])
     box.controls["w1"].value = 0.25
     assert box.weights() == pytest.approx([0.8, 0.2])
-    assert box.image.value == png_bytes(stylize(net, content, [a, b], weights=box.weights()), scale=1)
+    assert box.image.value == png_bytes(stylize(net, content, [a, b], weights=box.weights()),
+                                        scale=box.scale)
+    box.controls["w0"].value, box.controls["w1"].value = 0.0, 0.0
+    assert box.weights() == pytest.approx([0.5, 0.5])
     box = spatial_widget(net, content, a, b)
     box.controls["mask"].value = "top half"
-    expected = stylize(net, content, [a, b], mask=default_masks(32)["top half"])
-    assert box.image.value == png_bytes(expected, scale=1)
+    box.controls["alpha"].value = 0.6
+    expected = stylize(net, content, [a, b], alpha=0.6, mask=default_masks(32)["top half"])
+    assert box.image.value == png_bytes(expected, scale=box.scale)
     with pytest.raises(ValueError, match="2 to 4"):
-        interpolation_widget(net, content, [a])
+        style_interpolation_widget(net, content, [a])
+
+
+def test_the_inputs_row_fits_beside_the_controls(net):
+    content = _rand(1, h=256, w=256, seed=27)
+    styles = [_rand(1, h=256, w=256, seed=28 + k) for k in range(3)]
+    box = style_interpolation_widget(net, content, styles)
+    picture = box.inputs.children[1]
+    width = int(picture.layout.width[:-2])
+    assert width <= MAX_WIDTH and Image.open(io.BytesIO(picture.value)).size == (
+        width, int(picture.layout.height[:-2]))
+    assert box.display_size == (256, 256)
 
 
 # ----------------------------------------------------------------------------- the style world

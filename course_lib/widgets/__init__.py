@@ -9,12 +9,15 @@ an image is shown (crisp, at a chosen size, the controls beside it):
 - :mod:`.image2stylegan` (lecture 03): :func:`morph_widget`, :func:`mixing_widget`,
   :func:`transfer_widget`;
 - :mod:`.glcic` (lecture 04): :func:`hole_widget`;
+- :mod:`.adain` (lecture 05): :func:`alpha_widget`, :func:`style_interpolation_widget`,
+  :func:`spatial_widget`;
 - :mod:`.spade` (lecture 06): :func:`painting_widget`, a canvas to paint a label map on.
 
 Widgets sit at the top of the library: they import the models and methods below them, and
 nothing below imports them.
 """
 
+from .adain import alpha_widget, spatial_widget, style_interpolation_widget
 from .core import display_scale, image_widget, slider
 from .glcic import hole_widget, holed_and_completed
 from .image2stylegan import mixing_widget, morph_widget, transfer_widget
@@ -23,4 +26,5 @@ from .latent import arithmetic_widget, attribute_widget, interpolation_walk, int
 
 __all__ = ["image_widget", "slider", "display_scale", "interpolation_walk", "interpolation_widget",
            "attribute_widget", "arithmetic_widget", "descent_widget", "morph_widget", "mixing_widget",
-           "transfer_widget", "hole_widget", "holed_and_completed"]
+           "transfer_widget", "hole_widget", "holed_and_completed", "alpha_widget",
+           "style_interpolation_widget", "spatial_widget"]

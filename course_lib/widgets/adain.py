@@ -1,37 +1,32 @@
-"""Widgets for AdaIN's user controls (lecture 05), built on :func:`course_lib.widgets.image_widget`.
+"""Lecture 05's widgets: AdaIN's user controls (Huang and Belongie 2017, Sec. 7.3).
 
-Each widget encodes its images once and keeps the encoder's features, so that moving a slider
-only mixes features and runs the decoder: the feed-forward transfer is what makes these
-controls interactive at all (Gatys' optimisation would take minutes per position).
+Every control acts on the features between the encoder and the decoder, so each widget encodes
+its images once and keeps the features (``box.cache``): moving a control only mixes cached
+features and runs the decoder. The feed-forward transfer is what makes these controls
+interactive at all (Gatys' optimisation takes minutes per position).
 
 - :func:`alpha_widget`: the content-style trade-off ``α`` (Eq. 14);
-- :func:`interpolation_widget`: 2-4 styles with a weight slider each (Eq. 15);
-- :func:`spatial_widget`: two styles in the two regions of a mask (Sec. 7.3).
+- :func:`style_interpolation_widget`: 2-4 styles with a weight slider each (Eq. 15);
+- :func:`spatial_widget`: two styles in the two regions of a mask, with ``α``.
 
-Every widget shows the content and the style(s) once, above the controls, and redraws the
-result alone; images are shown at ``scale`` times their size in pixels (1: a 256 px result
-shows 256 px wide), never stretched to the page.
+Each draws what :func:`course_lib.adain.stylize` computes for its controls' values. The inputs
+(content and styles) are shown once, in a row under the title; the result alone is redrawn, by
+:func:`~course_lib.widgets.image_widget` (crisp, as large as fits, the controls beside it).
 """
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
+import ipywidgets as W
 import torch
 
-from . import adain
-from .checks import check_image
-from .images import png_bytes, resize
-from .widgets import image_widget
+from .. import adain
+from ..checks import check_image, check_mask
+from ..images import png_bytes, resize
+from .core import MAX_WIDTH, image_widget, slider
 
-__all__ = ["alpha_widget", "interpolation_widget", "spatial_widget", "default_masks"]
-
-
-def _inputs_row(images: list[torch.Tensor], size: int, scale: int, caption: str):
-    """A static row of the inputs (drawn once), each resized to ``size`` for display."""
-    import ipywidgets as W
-
-    row = W.Image(value=png_bytes(torch.cat([resize(x[:1], size) for x in images]), scale=scale),
-                  format="png")
-    return W.VBox([W.HTML(f"<i>{caption}</i>"), row])
+__all__ = ["alpha_widget", "style_interpolation_widget", "spatial_widget", "default_masks"]
 
 
 def _one(x: torch.Tensor, who: str) -> torch.Tensor:
@@ -41,78 +36,91 @@ def _one(x: torch.Tensor, who: str) -> torch.Tensor:
     return x
 
 
-def _framed(box, inputs, caption: str):
-    import ipywidgets as W
+def _alpha(alpha, who: str) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"{who}: expected alpha, the content-style trade-off, as a number in [0, 1] "
+                         f"(0: the content, 1: full style), got {alpha!r}")
+    return float(alpha)
 
-    outer = W.VBox([_inputs_row(inputs, box.size, box.scale, caption), box])
-    for name in ("image", "controls", "cache"):
-        setattr(outer, name, getattr(box, name))
-    outer.widget = box
-    return outer
+
+def _alpha_slider(alpha: float):
+    return slider("α", alpha, 0.0, 1.0, 0.05, readout=".2f")
+
+
+def _with_inputs(box, inputs: Sequence[torch.Tensor], caption: str):
+    """Put the inputs, drawn once, above the controls and the result: one row at the content's
+    size and the result's magnification, smaller where that row would be wider than ``MAX_WIDTH``."""
+    n, pad = len(inputs), 2
+    h, w = inputs[0].shape[-2:]
+    if n * w + pad * (n - 1) > MAX_WIDTH:
+        w_fit = (MAX_WIDTH - pad * (n - 1)) // n
+        h, w = max(1, h * w_fit // w), w_fit
+    scale = max([1] + [k for k in range(1, box.scale + 1) if (n * w + pad * (n - 1)) * k <= MAX_WIDTH])
+    row = torch.cat([x if x.shape[-2:] == (h, w) else resize(x, (h, w)) for x in inputs])
+    picture = W.Image(value=png_bytes(row, scale=scale), format="png")
+    width, height = (n * w + pad * (n - 1)) * scale, h * scale
+    picture.layout = W.Layout(width=f"{width}px", height=f"{height}px", min_width=f"{width}px")
+    box.inputs = W.VBox([W.HTML(f"<i>{caption}</i>"), picture])
+    at = len(box.children) - 2   # image_widget's children: [title], the controls and image, a style
+    box.children = box.children[:at] + (box.inputs,) + box.children[at:]
+    return box
 
 
 def alpha_widget(net: adain.StyleTransferNet, content: torch.Tensor, style: torch.Tensor,
-                 alpha: float = 1.0, scale: int = 1,
+                 alpha: float = 1.0,
                  title: str = "Content-style trade-off: g((1 − α) f(c) + α AdaIN(f(c), f(s)))"):
-    """A slider for ``α`` in [0, 1]; the result equals ``adain.stylize(net, content, style, α)``.
+    """A slider for ``α`` in [0, 1]: draws ``adain.stylize(net, content, style, alpha=α)``.
 
-    The returned box has ``image`` (the result), ``controls``, ``cache`` (``f(c)`` and ``t``)
-    and ``widget`` (the :func:`~course_lib.widgets.image_widget` inside, whose
-    ``last_render_ms`` is the last redraw: decode plus PNG encoding)."""
-    import ipywidgets as W
-
+    The box is :func:`~course_lib.widgets.image_widget`'s (``image``, ``controls``,
+    ``last_render``, ``last_render_ms``, ...) with ``cache`` (``f(c)`` and the target ``t``)."""
     content, style = _one(content, "alpha_widget(content)"), _one(style, "alpha_widget(style)")
+    alpha = _alpha(alpha, "alpha_widget")
     content_features = adain.encode(net, content)
     cache = {"content_features": content_features,
              "target": adain.target(content_features, [adain.encode(net, style)])}
-    slider = W.FloatSlider(value=adain._check_alpha(alpha, "alpha_widget"), min=0.0, max=1.0,
-                           step=0.05, description="α", continuous_update=True, readout_format=".2f")
 
     def render(alpha):
-        return adain.decode(net, adain.blend(cache["content_features"], cache["target"], alpha))
+        return adain.decode(net, adain.blend(cache["content_features"], cache["target"], alpha))  # Eq. 14
 
-    box = image_widget(render, {"alpha": slider}, title=title, scale=scale)
-    box.cache, box.size, box.scale = cache, content.shape[-1], scale
-    return _framed(box, [content, style], "content, style")
+    box = image_widget(render, {"alpha": _alpha_slider(alpha)}, title=title)
+    box.cache = cache
+    return _with_inputs(box, [content, style], "content, style")
 
 
-def interpolation_widget(net: adain.StyleTransferNet, content: torch.Tensor, styles: list[torch.Tensor],
-                         names: list[str] | None = None, scale: int = 1,
-                         title: str = "Style interpolation: g(Σ w_k AdaIN(f(c), f(s_k))), weights "
-                                      "normalised to sum 1"):
+def _normalised(values: Sequence[float]) -> list[float]:
+    """Weights that sum to 1 (all at zero: equal weights)."""
+    total = sum(values)
+    return [1 / len(values)] * len(values) if total <= 0 else [v / total for v in values]
+
+
+def style_interpolation_widget(net: adain.StyleTransferNet, content: torch.Tensor,
+                               styles: Sequence[torch.Tensor], names: Sequence[str] | None = None,
+                               title: str = "Style interpolation: g(Σ w_k AdaIN(f(c), f(s_k))), "
+                                            "the weights divided by their sum"):
     """One weight slider per style (2 to 4 styles). The weights are divided by their sum (all at
-    zero: equal weights), so the result equals ``adain.stylize(net, content, styles,
-    weights=normalised)``; ``box.weights()`` gives the normalised weights of the sliders."""
-    import ipywidgets as W
-
-    content = _one(content, "interpolation_widget(content)")
+    zero: equal weights); the widget draws ``adain.stylize(net, content, styles, weights=...)``
+    with them, and ``box.weights()`` gives them."""
+    content = _one(content, "style_interpolation_widget(content)")
     if not isinstance(styles, (list, tuple)) or not 2 <= len(styles) <= 4:
-        raise ValueError(f"interpolation_widget: expected a list of 2 to 4 style images, got "
+        raise ValueError(f"style_interpolation_widget: expected a list of 2 to 4 style images, got "
                          f"{len(styles) if isinstance(styles, (list, tuple)) else type(styles).__name__}")
-    styles = [_one(s, f"interpolation_widget(styles[{k}])") for k, s in enumerate(styles)]
+    styles = [_one(s, f"style_interpolation_widget(styles[{k}])") for k, s in enumerate(styles)]
     names = list(names) if names is not None else [f"style {k + 1}" for k in range(len(styles))]
     if len(names) != len(styles):
-        raise ValueError(f"interpolation_widget: expected {len(styles)} names, got {len(names)}")
+        raise ValueError(f"style_interpolation_widget: expected {len(styles)} names, got {len(names)}")
     content_features = adain.encode(net, content)
     cache = {"content_features": content_features,
-             "targets": [adain.adain(content_features, adain.encode(net, s)) for s in styles]}
-    sliders = {f"w{k}": W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description=name,
-                                      continuous_update=True, readout_format=".2f")
-               for k, name in enumerate(names)}
-
-    def normalised(values: list[float]) -> list[float]:
-        total = sum(values)
-        return [1 / len(values)] * len(values) if total <= 0 else [v / total for v in values]
+             "targets": [adain.target(content_features, [adain.encode(net, s)]) for s in styles]}
+    sliders = {f"w{k}": slider(name, 1.0, 0.0, 1.0, 0.05, readout=".2f") for k, name in enumerate(names)}
 
     def render(**values):
-        weights = normalised([values[f"w{k}"] for k in range(len(styles))])
-        return adain.decode(net, sum(w * t for w, t in zip(weights, cache["targets"])))
+        weights = _normalised([values[f"w{k}"] for k in range(len(styles))])
+        return adain.decode(net, sum(w * t for w, t in zip(weights, cache["targets"])))   # Eq. 15
 
-    box = image_widget(render, sliders, title=title, scale=scale)
-    box.cache, box.size, box.scale = cache, content.shape[-1], scale
-    outer = _framed(box, [content] + styles, "content, " + ", ".join(names))
-    outer.weights = lambda: normalised([s.value for s in sliders.values()])
-    return outer
+    box = image_widget(render, sliders, title=title)
+    box.cache = cache
+    box.weights = lambda: _normalised([s.value for s in sliders.values()])
+    return _with_inputs(box, [content] + styles, "content, " + ", ".join(names))
 
 
 def default_masks(size: int) -> dict[str, torch.Tensor]:
@@ -126,15 +134,10 @@ def default_masks(size: int) -> dict[str, torch.Tensor]:
 
 
 def spatial_widget(net: adain.StyleTransferNet, content: torch.Tensor, style_a: torch.Tensor,
-                   style_b: torch.Tensor, masks: dict[str, torch.Tensor] | None = None,
-                   scale: int = 1,
+                   style_b: torch.Tensor, masks: Mapping[str, torch.Tensor] | None = None,
                    title: str = "Spatial control: style A where the mask is 1, style B elsewhere"):
-    """A dropdown of masks (:func:`default_masks` by default) and an ``α`` slider; the result
-    equals ``adain.stylize(net, content, [style_a, style_b], alpha, mask=masks[choice])``."""
-    import ipywidgets as W
-
-    from .checks import check_mask
-
+    """A dropdown of masks (:func:`default_masks` by default) and an ``α`` slider: draws
+    ``adain.stylize(net, content, [style_a, style_b], alpha=α, mask=masks[choice])``."""
     content = _one(content, "spatial_widget(content)")
     style_a, style_b = _one(style_a, "spatial_widget(style_a)"), _one(style_b, "spatial_widget(style_b)")
     masks = default_masks(content.shape[-1]) if masks is None else dict(masks)
@@ -148,12 +151,11 @@ def spatial_widget(net: adain.StyleTransferNet, content: torch.Tensor, style_a: 
              "targets": {name: adain.target(content_features, style_features, mask=m)
                          for name, m in masks.items()}}
     controls = {"mask": W.Dropdown(options=list(masks), value=next(iter(masks)), description="mask"),
-                "alpha": W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="α",
-                                       continuous_update=True, readout_format=".2f")}
+                "alpha": _alpha_slider(1.0)}
 
     def render(mask, alpha):
         return adain.decode(net, adain.blend(cache["content_features"], cache["targets"][mask], alpha))
 
-    box = image_widget(render, controls, title=title, scale=scale)
-    box.cache, box.size, box.scale = cache, content.shape[-1], scale
-    return _framed(box, [content, style_a, style_b], "content, style A, style B")
+    box = image_widget(render, controls, title=title)
+    box.cache = cache
+    return _with_inputs(box, [content, style_a, style_b], "content, style A, style B")
