@@ -24,17 +24,19 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import mark, median_ms, save  # noqa: E402
+from common import mark, median_ms, save
 
-from course_lib import adain, data, pretrained  # noqa: E402
-from course_lib.judges import segmentation_scores  # noqa: E402
+from course_lib import adain, data, pretrained
+from course_lib.metrics import segmentation_scores
+from course_lib.widgets import alpha_widget
 
-NET = "adain-worlds128"
+#: the shipped checkpoints measured: the network (its decoder trained against the encoder, whose
+#: weights it carries), and the two judges of the looks experiment
+NET, ENCODER = "adain-worlds128", "adain-encoder"
+LOOKS_JUDGE, SEGMENTER = "landscape-looks", "segmenter-landscapes128"
 #: Huang and Belongie 2017, Table 1 (a Pascal Titan X GPU; Gatys et al. 500 iterations;
 #: in brackets there, with the style image's encoding included)
 PAPER_SECONDS = {256: {"gatys": 14.17, "adain": 0.018}, 512: {"gatys": 46.75, "adain": 0.065}}
@@ -134,8 +136,8 @@ def unseen(net, args):
 
 def looks(net, args):
     n, looks_ = args.looks, data.LANDSCAPE_STYLES
-    judge = pretrained.load("landscape-looks")
-    segmenter = pretrained.load("segmenter-landscapes128")
+    judge = pretrained.load(LOOKS_JUDGE)
+    segmenter = pretrained.load(SEGMENTER)
     content, labels, content_looks = data.landscapes(n, size=128, seed=data.HELD_OUT_SEED)
     layouts = data.landscapes(n, size=128, seed=data.HELD_OUT_SEED + 1)[1]
     # the reference: another held-out scene, in a look other than the content's
@@ -167,15 +169,13 @@ def looks(net, args):
 
 
 def widget_latency(net, args):
-    from course_lib.adain_widgets import alpha_widget
-
     c = contents(3, 256, data.HELD_OUT_SEED + 3)[:1]
     s, _ = style_images(1, 256, data.HELD_OUT_SEED + 3, data.TRAINED_FAMILIES)
     box = alpha_widget(net, c, s)
     times = []
     for k in range(args.slider_moves):
         box.controls["alpha"].value = round(0.05 * ((k % 20) + 1), 2) if k % 20 != 19 else 0.0
-        times.append(box.widget.last_render_ms)
+        times.append(box.last_render_ms)
     med = statistics.median(times)
     return [{"measure": "α slider redraw at 256 px (decode + PNG), median", "ms": med,
              "moves": len(times), "bar": "< 100 ms", "pass": mark(med < 100)},
@@ -212,7 +212,7 @@ def main(argv=None) -> int:
         "looks": ("Looks: held-out landscapes restyled by a landscape in another look (128 px)", looks_rows),
         "looks_by_reference": ("What the judge reads, by the reference's look", per_look),
         "widget": ("Widget latency", latency),
-    }, checkpoints=[NET, "adain-encoder", "landscape-looks", "segmenter-landscapes128"],
+    }, checkpoints=[NET, ENCODER, LOOKS_JUDGE, SEGMENTER],
         notes={"threads": args.threads, "gatys": f"Adam, lr {args.gatys_lr}, from the content image, "
                "stopped when the loss improved by < 1% over 20 iterations",
                "seconds": round(time.perf_counter() - started)})
