@@ -444,3 +444,31 @@ def test_results_folder_inside_submissions_is_refused(tmp_path, capsys):
                  "--results", str(subs / "ada" / "results")]) == 2
     assert "inside the submissions folder" in capsys.readouterr().err
     assert _snapshot(subs) == before and not (tmp_path / "grades.csv").exists()
+
+
+# ----------------------------------------------------------------------------- the lectures' exercises
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", ["05_adain_style_transfer"])
+def test_exercise_solved_scores_full_marks_and_handed_out_scores_zero(tmp_path, name):
+    """A lecture's exercise through the grading command: its solution earns every autograded
+    point, the exercise as handed out earns none, each test failing on NotImplementedError."""
+    official = nbs.read(ROOT / "solutions" / f"{name}.ipynb")
+    tests = [nbs.grade_id(c) for c in official.cells if nbs.is_test(c)]
+    subs, out = tmp_path / "submissions", tmp_path / "grades.csv"
+    _write(official, subs / "solved" / f"{name}.ipynb")
+    _write(nbs.read(ROOT / "exercises" / f"{name}.ipynb"), subs / "untouched" / f"{name}.ipynb")
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_lib.grading", "grade", str(subs), "--out", str(out),
+         "--source", str(ROOT / "solutions"), "--timeout", "240", "--jobs", "1"],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=580)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    full = nbs.max_points(official)
+    assert full > 0 and tests
+    solved, untouched = rows["solved"], rows["untouched"]
+    assert (solved["points"], solved["max_points"]) == (_score(full), _score(full)), solved
+    assert solved["failed_tests"] == "" and solved["first_failure"] == "", solved
+    assert untouched["points"] == "0" and untouched["failed_tests"].split() == tests, untouched
+    assert "NotImplementedError" in untouched["first_failure"], untouched
