@@ -65,34 +65,48 @@ DEMO = nbformat.v4.new_notebook(
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-def _lecture00(seed: int):
+def _lecture00(seed: float):
     """Lecture 00's explorer: a face, a landscape and its label map for ``seed``, in the style
     "night" that the lecture's next cell chooses when it drives the widget from Python."""
     import torch
 
     from course_lib import data, images
 
+    seed = int(seed)
     face, _ = data.faces(1, size=128, seed=seed)
     scene, labels, _ = data.landscapes(1, size=128, seed=seed, style="night")
     palette = [colour for _, colour in data.LANDSCAPE_CLASSES]
     return torch.cat([face, scene, images.colorize_labels(labels, palette)])
 
 
-def _lecture01(step: int):
+def _lecture01(step: float):
     """Lecture 01's first widget: the walk from the face of seed 3 to seed 11 in 24 frames."""
     from course_lib import pretrained, widgets
 
+    step = int(step)
     return widgets.interpolation_walk(pretrained.load("dcgan-faces64"), 3, 11, 24)[step:step + 1]
 
 
-def _demo(level: int):
+def _lecture05(alpha: float):
+    """Lecture 05's first widget, the content-style trade-off: the held-out day landscape in the
+    strokes style at ``alpha`` (``adain.stylize``, which the widget draws)."""
+    from course_lib import adain, data, pretrained
+
+    content = data.landscapes(1, size=256, seed=data.HELD_OUT_SEED + 9, style="day")[0]
+    style = data.styles(1, size=256, seed=data.HELD_OUT_SEED + 9, families="strokes")[0]
+    return adain.stylize(pretrained.load("adain-worlds128"), content, style, alpha=alpha)
+
+
+def _demo(level: float):
     import torch
 
-    return torch.full((1, 3, 16, 16), level / 10 * 2 - 1)
+    return torch.full((1, 3, 16, 16), int(level) / 10 * 2 - 1)
 
 
-#: notebook -> the images the library computes for its first widget at a slider value
-ORACLES = {"widget_demo": _demo, "00_welcome": _lecture00, "01_dcgan_latent_arithmetic": _lecture01}
+#: notebook -> the images the library computes for its first widget at a slider value (the
+#: slider's readout, as a float)
+ORACLES = {"widget_demo": _demo, "00_welcome": _lecture00, "01_dcgan_latent_arithmetic": _lecture01,
+           "05_adain_style_transfer": _lecture05}
 
 
 def _expected_png(images):
@@ -123,8 +137,8 @@ _INSIDE = """(el) => { const r = el.getBoundingClientRect();
 
 def _notebooks():
     found = [pytest.param("demo", id="widget-demo")]
-    # lectures 00-04 (02: the descent slider, 03: the morphing slider, 04: the hole)
-    for pattern in ("00_*.ipynb", "01_*.ipynb", "02_*.ipynb", "03_*.ipynb", "04_*.ipynb"):
+    # lectures 00-05 (02: the descent slider, 03: the morphing slider, 04: the hole, 05: α)
+    for pattern in ("00_*.ipynb", "01_*.ipynb", "02_*.ipynb", "03_*.ipynb", "04_*.ipynb", "05_*.ipynb"):
         for path in sorted((ROOT / "lectures").glob(pattern)):
             found.append(pytest.param(str(path.relative_to(ROOT)), id=path.stem))
     return found
@@ -365,7 +379,7 @@ def test_slider_redraws_the_image_in_chromium(jupyterlab, notebook):
         import torch
 
         with torch.no_grad():
-            expected = _pixels(_expected_png(ORACLES[path.stem](int(float(value_after)))))
+            expected = _pixels(_expected_png(ORACLES[path.stem](float(value_after))))
         got = _pixels(base64.b64decode(shown))
         assert got.shape == expected.shape and abs(got - expected).max() <= 2, (
             f"the widget does not show what the library computes for the value {value_after}")
