@@ -35,23 +35,11 @@ import torch
 from common import mark, save
 
 from course_lib import data, pretrained
-from course_lib.judges import frechet_distance, segmentation_scores
+from course_lib.judges import frechet_distance, segmentation_scores, segmenter_features
 from course_lib.spade import encode_style, first_normalised, synthesize
 
 SPADE, BASELINE, SEGMENTER = "spade-landscapes128", "spade-baseline-landscapes128", "segmenter-landscapes128"
 K = len(data.LANDSCAPE_CLASSES)
-
-
-@torch.no_grad()
-def bottleneck_features(segmenter, images: torch.Tensor) -> torch.Tensor:
-    """The segmenter's deepest features (after its last down block), averaged over positions."""
-    seen = []
-    hook = segmenter.down[-1].register_forward_hook(lambda m, i, o: seen.append(o.mean((2, 3))))
-    try:
-        segmenter.predict(images)
-    finally:
-        hook.remove()
-    return torch.cat(seen)
 
 
 def class_colours(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -98,7 +86,7 @@ def main() -> None:
         "SPADE (code of the real render)": synthesize(spade, labels, z=encode_style(spade, real)),
         "baseline (pix2pixHD-like)": synthesize(baseline, labels),
     }
-    real_features = bottleneck_features(segmenter, real)
+    real_features = segmenter_features(segmenter, real)
     fidelity, realism = [], []
     real_miou = None
     for name, images in made.items():
@@ -113,7 +101,7 @@ def main() -> None:
             }
         )
         if name != "real renders":
-            fd = frechet_distance(bottleneck_features(segmenter, images), real_features)
+            fd = frechet_distance(segmenter_features(segmenter, images), real_features)
             realism.append({"images": name, "Fréchet distance to real (segmenter features)": round(fd, 2)})
     by = {r["images"]: r for r in fidelity}
     spade_miou, base_miou = by["SPADE (random code)"]["mean IoU"], by["baseline (pix2pixHD-like)"]["mean IoU"]

@@ -49,11 +49,14 @@ from .layers import LatentGenerator
 from .metrics import psnr
 from .runtime import eval_mode
 
-__all__ = ["GANPaintConfig", "Photo", "EditResult", "GANPaint", "adaptation_loss", "check_region",
+__all__ = ["LAYER", "GANPaintConfig", "Photo", "EditResult", "GANPaint", "adaptation_loss", "check_region",
            "edit", "MODES"]
 
 #: what an edit does to a concept's units inside the region
 MODES = ("add", "remove")
+#: the stage of the shipped ``dcgan-landscapes64`` that is dissected and edited (chosen by
+#: ``benchmarks/bench_ganpaint.py``'s dissection: the layer whose units match the most classes)
+LAYER = "block1"
 
 
 @dataclasses.dataclass

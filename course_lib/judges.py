@@ -22,7 +22,7 @@ from .recipes import Recipe, TrainSettings, register
 from .runtime import eval_mode
 
 __all__ = ["AttributesConfig", "FaceAttributeClassifier", "FaceAttributesRecipe",
-           "judge_features", "attribute_rates"]
+           "judge_features", "attribute_rates", "segmenter_features"]
 
 
 def _default_attributes() -> dict[str, int]:
@@ -196,6 +196,20 @@ class LandscapeSegmenter(nn.Module):
             out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
                    for i in range(0, len(images), batch_size)]
         return torch.cat(out)
+
+
+@torch.no_grad()
+def segmenter_features(segmenter: LandscapeSegmenter, images: torch.Tensor) -> torch.Tensor:
+    """The segmenter's deepest features (after its last down block), averaged over positions:
+    ``N×C``. A landscape's "Fréchet distance" in the course is measured in these (a judge that
+    no generator trained against), as face-generators' are in :func:`judge_features`."""
+    seen = []
+    hook = segmenter.down[-1].register_forward_hook(lambda m, i, o: seen.append(o.mean((2, 3))))
+    try:
+        segmenter.predict(images)
+    finally:
+        hook.remove()
+    return torch.cat(seen)
 
 
 @register
