@@ -123,19 +123,25 @@ def test_training_step_trains_only_the_decoder(step):
 
 
 def test_warm_up_inverts_the_encoder_then_eq_11_alone():
-    """Before warmup_steps: style = content, plus an L1 pixel loss; from then on: Eq. 11."""
-    config = dataclasses.replace(SMALL, warmup_steps=3)
+    """Before warmup_steps: the L1 pixel loss of g(f(c)) alone, at warmup_lr; from then on:
+    Eq. 11 alone, at lr (decayed from the end of the warm-up)."""
+    config = dataclasses.replace(SMALL, warmup_steps=3, warmup_lr=1e-3, lr=1e-4)
     recipe = AdaINRecipe()
     content, style = _rand(2, seed=30), _rand(2, seed=31)
-    for step, style_used, pixel in ((0, content, True), (2, content, True), (3, style, False)):
+    for step, warm in ((0, True), (2, True), (3, False)):
         torch.manual_seed(0)
         modules = recipe.build(config)
         with torch.no_grad():
-            output, (lc, ls) = modules["net"](content, style_used)
-        expected = lc + config.style_weight * ls + (F.l1_loss(output, content) if pixel else 0)
-        out = recipe.training_step(modules, recipe.optimizers(modules, config),
-                                   {"content": content, "style": style}, step, config)
+            if warm:
+                output, _ = modules["net"](content, content)
+                expected = F.l1_loss(output, content)
+            else:
+                _, (lc, ls) = modules["net"](content, style)
+                expected = lc + config.style_weight * ls
+        opt = recipe.optimizers(modules, config)
+        out = recipe.training_step(modules, opt, {"content": content, "style": style}, step, config)
         assert torch.allclose(out["loss"], expected, atol=1e-6), f"step {step}"
+        assert opt["decoder"].param_groups[0]["lr"] == pytest.approx(1e-3 if warm else 1e-4), f"step {step}"
     assert AdaINRecipe.presets["paper"].warmup_steps == 0, "the paper preset trains on Eq. 11 alone"
 
 
