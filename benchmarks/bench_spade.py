@@ -14,11 +14,10 @@ on ``n`` held-out label maps (seed ``course_lib.data.HELD_OUT_SEED``; training u
 - **uniform label maps**: for every pair of classes, the mean absolute difference between the
   outputs for two uniform maps (and between the activations after the first normalisation layer
   that sees the map);
-- **looks**: there is no ``landscape-looks`` judge in this branch, so a look is read by the nearest
-  look in colour statistics: each class's mean colour in the image, compared with the same statistic
-  of the real renders of the same map in each look (8 texture seeds per look). Reported: how many
-  looks 50 random codes give on one map, and how often the look of a reference (another held-out
-  map, rendered in look L) comes out as L;
+- **looks**: read by the shipped ``landscape-looks`` judge (trained on real renders; neither network
+  saw it). Reported: how many looks 50 random codes give on one map, and how often the look of a
+  reference (another held-out map, rendered in look L) comes out as L, beside the judge's own
+  accuracy on real renders of that map;
 - **painting latency**: one stroke of the headless painting widget to a new image (label map update,
   generator, canvas), median of 30, on one thread (and ``--latency-threads N``).
 
@@ -42,28 +41,12 @@ SPADE, BASELINE, SEGMENTER = "spade-landscapes128", "spade-baseline-landscapes12
 K = len(data.LANDSCAPE_CLASSES)
 
 
-def class_colours(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Each class's mean colour in each image, ``N×K×3`` (0 where a class is absent)."""
-    onehot = torch.nn.functional.one_hot(labels, K).permute(0, 3, 1, 2).float()  # N×K×H×W
-    area = onehot.sum((2, 3)).clamp_min(1)
-    return torch.einsum("nkhw,nchw->nkc", onehot, images) / area[..., None]
+LOOKS = "landscape-looks"
 
 
-def nearest_look(images: torch.Tensor, labels: torch.Tensor, seeds: int = 8) -> list[str]:
-    """The look whose real renders of the same map are nearest in class colours (present classes)."""
-    out = []
-    for image, lab in zip(images, labels):
-        present = lab.unique()
-        stats = class_colours(image[None], lab[None])[0, present]
-        best = None
-        for look in data.LANDSCAPE_STYLES:
-            renders = data.render_landscape(lab[None].expand(seeds, -1, -1), look, seed=0)
-            ref = class_colours(renders, lab[None].expand(seeds, -1, -1))[:, present].mean(0)
-            d = float(((stats - ref) ** 2).sum())
-            if best is None or d < best[0]:
-                best = (d, look)
-        out.append(best[1])
-    return out
+def judged_looks(judge, images: torch.Tensor) -> list[str]:
+    """The look the shipped ``landscape-looks`` judge reads in each image."""
+    return [data.LANDSCAPE_STYLES[i] for i in judge.predict(images).tolist()]
 
 
 def main() -> None:
@@ -150,7 +133,8 @@ def main() -> None:
     start = time.perf_counter()
     one_map = labels[:1].expand(args.looks, -1, -1)
     codes = torch.randn(args.looks, spade.config.z_dim, generator=torch.Generator().manual_seed(1))
-    random_looks = nearest_look(synthesize(spade, one_map, z=codes), one_map)
+    judge = pretrained.load(LOOKS)
+    random_looks = judged_looks(judge, synthesize(spade, one_map, z=codes))
     counts = {look: random_looks.count(look) for look in data.LANDSCAPE_STYLES}
     n_ref = min(args.n - 1, 40)
     reference_looks = [data.LANDSCAPE_STYLES[i % 4] for i in range(n_ref)]
@@ -158,10 +142,10 @@ def main() -> None:
         [data.render_landscape(labels[1 + i : 2 + i], look, seed=7) for i, look in enumerate(reference_looks)]
     )
     target = labels[:1].expand(n_ref, -1, -1)
-    got = nearest_look(synthesize(spade, target, z=encode_style(spade, refs)), target)
+    got = judged_looks(judge, synthesize(spade, target, z=encode_style(spade, refs)))
     # the instrument itself: the real renders of that map, in each look, with other textures
     check = [data.render_landscape(labels[:1], look, seed=99) for look in reference_looks]
-    instrument = nearest_look(torch.cat(check), target)
+    instrument = judged_looks(judge, torch.cat(check))
     instrument_acc = 100 * statistics.mean(a == b for a, b in zip(instrument, reference_looks))
     style_acc = 100 * statistics.mean(a == b for a, b in zip(got, reference_looks))
     distinct = sum(1 for c in counts.values() if c)
@@ -177,7 +161,7 @@ def main() -> None:
             "bar": mark(style_acc >= 90),
         },
         {
-            "measure": "the look reader on real renders (its own accuracy)",
+            "measure": "the landscape-looks judge on real renders of that map (its own accuracy)",
             "value": f"{instrument_acc:.0f}%",
             "bar": "—",
         },
@@ -236,7 +220,7 @@ def main() -> None:
             "latency": ("Painting latency at 128 px (the widget, headless)", latency),
             "budget": ("Training budget of the two shipped generators", budget),
         },
-        checkpoints=[SPADE, BASELINE, SEGMENTER],
+        checkpoints=[SPADE, BASELINE, SEGMENTER, LOOKS],
         notes={"n": args.n, "looks": args.looks, "paper_ade20k_miou": {"SPADE": 38.5, "pix2pixHD": 20.3}},
     )
 
