@@ -69,7 +69,7 @@ def load(name: str, device: torch.device | str = "cpu", root: str | Path | None 
     recipe = get_recipe(entry["recipe"])
     config = recipe.config_class(**entry["config"])
     with torch.random.fork_rng(devices=[]):   # building draws initial weights: leave the caller's RNG be
-        model = load_weights(recipe.build_export(config), load_file(str(path)))
+        model = load_weights(recipe.build_module(config, entry.get("module")), load_file(str(path)))
     return model.to(device).eval()
 
 
@@ -105,6 +105,8 @@ def publish(exported: str | Path, name: str, command: str, data: str,
         "hardware": meta.get("hardware", ""),
         "command": command,
     }
+    if meta.get("module"):            # trained with --ship MODULE: not the recipe's default module
+        entry["module"] = meta["module"]
     entries = _manifest(root)
     entries[name] = entry
     text = json.dumps(entries, indent=2, sort_keys=True) + "\n"

@@ -86,6 +86,21 @@ class Recipe:
         """The shipped module alone, freshly built (for loading checkpoints)."""
         return self.build(config)[self.export_module]
 
+    def build_module(self, config, module: str | None = None) -> nn.Module:
+        """A freshly built module to load a checkpoint into: the shipped one (``module`` None or
+        :attr:`export_module`), or another of :meth:`build`'s modules that a run shipped with
+        ``--ship MODULE`` (a GAN's discriminator, say). Only recipes whose :meth:`build` starts
+        from no shipped checkpoint can ship another module."""
+        if module is None or module == self.export_module:
+            return self.build_export(config)
+        if self.starts_from(config):
+            raise ValueError(f"model {self.name!r} starts from shipped checkpoints; it can ship only "
+                             f"its {self.export_module!r}, not {module!r}")
+        modules = self.build(config)
+        if module not in modules:
+            raise ValueError(f"model {self.name!r} has modules {sorted(modules)}, not {module!r}")
+        return modules[module]
+
 
 @dataclasses.dataclass
 class TrainSettings:

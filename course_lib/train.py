@@ -76,6 +76,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="ship the mean weights of the snapshots kept from STEP to the last step "
                         "(needs --keep-every); a GAN's generator swings less averaged")
     p.add_argument("--publish", metavar="NAME", help="ship the result as checkpoint NAME")
+    p.add_argument("--ship", metavar="MODULE",
+                   help="export this module of the model instead of the one it ships by default "
+                        "(a GAN's discriminator, say, to probe its features)")
     p.add_argument("--force", action="store_true",
                    help="train into a non-empty --out, and let --publish replace a shipped checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
@@ -132,6 +135,10 @@ def main(argv=None) -> int:
     trainer = Trainer(recipe, config, dataset, settings, out=out, device=dev,
                       meta={"data": args.data, "command": command, "hardware": machine(dev, world)})
     trainer.snapshot_command = lambda step: _reproducing_command(argv, world, steps=step, snapshot=True)
+    if args.ship is not None and args.ship not in trainer.modules:   # fail now, not after training
+        raise ValueError(f"--ship: model {args.model!r} has modules {sorted(trainer.modules)}, "
+                         f"not {args.ship!r}")
+    trainer.ship = args.ship
     if args.resume and trainer.resume():
         print(f"resumed from {trainer.checkpoint_path} at step {trainer.step}")
     trainer.fit(time_limit=args.time_limit)

@@ -98,6 +98,8 @@ class Trainer:
         self.seconds = 0.0
         #: step -> the command that reproduces the snapshot of that step (set by the CLI)
         self.snapshot_command: Callable[[int], str] | None = None
+        #: the module that :meth:`export` ships: None = the recipe's (``--ship`` sets another)
+        self.ship: str | None = None
 
     # ---- checkpoints
     @property
@@ -253,7 +255,7 @@ class Trainer:
             raise ValueError(f"export: no snapshots from step {first} to step {self.step} in "
                              f"{self.out}/snapshots to average (train with keep_every)")
         mean = average_states([load_file(str(p)) for p in kept.values()])
-        return load_weights(self.recipe.build_export(self.config), mean), sorted(kept)
+        return load_weights(self.recipe.build_module(self.config, self.ship), mean), sorted(kept)
 
     def export(self, path: str | Path | None = None, command: str | None = None,
                average_from: int | None = None) -> Path:
@@ -264,7 +266,13 @@ class Trainer:
             if self.out is None:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
             path = self.out / "model.safetensors"
-        module, extra = self.recipe.export(self.modules), {}
+        if self.ship is None:
+            module, extra = self.recipe.export(self.modules), {}
+        elif self.ship in self.modules:
+            module, extra = self.modules[self.ship], {"module": self.ship}
+        else:
+            raise ValueError(f"export: model {self.recipe.name!r} has modules {sorted(self.modules)}, "
+                             f"not {self.ship!r}")
         if average_from is not None:
             module, extra["averaged_steps"] = self.averaged(average_from)
         path = export_weights(module, path)

@@ -151,3 +151,33 @@ def test_average_states_checks_its_inputs():
         average_states([])
     with pytest.raises(ValueError, match="different weights"):
         average_states([a, {"w": torch.ones(2)}])
+
+
+def test_ship_exports_and_publishes_another_module(tmp_path, monkeypatch):
+    """``--ship discriminator``: the checkpoint holds the DCGAN's discriminator, the manifest says
+    so, the recorded command keeps the flag, and ``pretrained.load`` builds a Discriminator with
+    exactly the trained weights."""
+    from safetensors.torch import load_file
+
+    from course_lib.dcgan import Discriminator, Generator
+
+    monkeypatch.setenv("COURSE_FAST", "0")
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
+    out = tmp_path / "run"
+    args = ["dcgan", "--data", "faces", "--data-size", "32", "--batch-size", "8", "--no-progress",
+            "--steps", "2", "--out", str(out)]
+    assert train.main(args + ["--ship", "discriminator", "--publish", "d-test"]) == 0
+    entry = pretrained.info("d-test")
+    assert entry["module"] == "discriminator" and "--ship discriminator" in entry["command"]
+    D = pretrained.load("d-test")
+    assert isinstance(D, Discriminator)
+    trained = torch.load(out / "last.pt", weights_only=False)["modules"]["discriminator"]
+    for k, v in D.state_dict().items():
+        assert torch.equal(v.float(), trained[k].half().float()), k
+    shipped = load_file(str(out / "model.safetensors"))
+    assert set(shipped) == set(D.state_dict())
+    assert train.main(args[:-2] + ["--out", str(tmp_path / "run2"), "--publish", "g-test"]) == 0
+    assert isinstance(pretrained.load("g-test"), Generator) and "module" not in pretrained.info("g-test")
+    with pytest.raises(ValueError, match="has modules .*not 'critic'"):
+        train.main(args[:-2] + ["--out", str(tmp_path / "run3"), "--ship", "critic"])
+    assert not (tmp_path / "run3" / "last.pt").exists()      # refused before training
