@@ -26,6 +26,7 @@ import dataclasses
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .checks import describe
@@ -131,6 +132,17 @@ class Discriminator(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.to_logit(self.blocks(images)).flatten()
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The representation the paper probes (Sec. 5.1): every convolutional layer's output,
+        max-pooled to a 4×4 grid, flattened and concatenated: ``N×(16·Σ widths)`` (in eval mode
+        when the caller put the discriminator in it)."""
+        out, x = [], images
+        for block in self.blocks:
+            x = block(x)
+            out.append(F.adaptive_max_pool2d(x, 4).flatten(1))
+        return torch.cat(out, 1)
 
 
 @register

@@ -8,6 +8,7 @@ Images are compared on the [0, 1] scale of the tensor convention's [-1, 1]:
 - label maps: :func:`segmentation_scores` (pixel accuracy and mean IoU);
 - distributions of features: :func:`frechet_distance` (FID's formula, Heusel et al. 2017, on
   the course's own judges' features);
+- representations: :func:`linear_probe`, a linear classifier on frozen features (DCGAN, Sec. 5.1);
 - memorisation: :func:`nearest_neighbours` in pixel space (DCGAN, Sec. 6.1);
 - latent codes: :func:`distance_from_w`, how far a W+ code lies from a StyleGAN's W.
 
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_count, check_image, check_labels, check_mask, describe
 
 __all__ = ["psnr", "hole_psnr", "hole_ssim", "hole_label_accuracy", "laplacian_energy", "hf_energy_ratio",
-           "segmentation_scores", "frechet_distance", "nearest_neighbours", "distance_from_w"]
+           "segmentation_scores", "frechet_distance", "linear_probe", "nearest_neighbours",
+           "distance_from_w"]
 
 
 def _pair(real: torch.Tensor, filled: torch.Tensor, mask: torch.Tensor, who: str):
@@ -135,6 +138,42 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
     trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)
+
+
+def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
+                 test_labels: torch.Tensor, weight_decay: float = 1e-3, steps: int = 200) -> float:
+    """Test accuracy of a linear classifier trained on frozen features: how much of a label a
+    representation makes linearly readable (DCGAN, Sec. 5.1, with an L2-SVM; here an
+    L2-regularised logistic regression, fitted by L-BFGS on the standardised features).
+
+    ``*_features``: ``N×D``; ``*_labels``: ``N`` class indices (two or more classes)."""
+    for name, f, y in (("train", train_features, train_labels), ("test", test_features, test_labels)):
+        if not isinstance(f, torch.Tensor) or f.dim() != 2 or not isinstance(y, torch.Tensor) \
+                or y.shape != (len(f),):
+            raise ValueError(f"linear_probe: expected {name} features N×D and labels N, got "
+                             f"{describe(f)} and {describe(y)}")
+    if train_features.shape[1] != test_features.shape[1]:
+        raise ValueError(f"linear_probe: train and test features differ in width: "
+                         f"{train_features.shape[1]} and {test_features.shape[1]}")
+    x, xt = train_features.double(), test_features.double()
+    mu, sd = x.mean(0), x.std(0).clamp_min(1e-6)
+    x, xt = (x - mu) / sd, (xt - mu) / sd
+    y, yt = train_labels.long(), test_labels.long()
+    classes = int(max(y.max(), yt.max())) + 1
+    w = torch.zeros(x.shape[1], classes, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(x @ w + b, y) + weight_decay * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    with torch.no_grad():
+        return float(((xt @ w + b).argmax(1) == yt).double().mean())
 
 
 def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor,

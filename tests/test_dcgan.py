@@ -101,3 +101,27 @@ def test_shipped_generator_makes_varied_faces_the_judge_can_read():
         assert 0.03 < float(rates[name][1]) < 0.97, (name, rates[name])
     for name in data.FACE_CATEGORICAL:   # every hair colour, skin tone and background appears
         assert (rates[name] > 0.05).all(), (name, rates[name])
+
+
+def test_discriminator_features_are_every_layer_max_pooled_to_4x4():
+    from course_lib.dcgan import DCGANConfig, Discriminator
+
+    D = Discriminator(DCGANConfig(image_size=32, ndf=8)).eval()
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    f = D.features(x)
+    assert f.shape == (3, 16 * (8 + 16 + 32))
+    first = D.blocks[0](x)                                   # 8 channels at 16×16
+    assert torch.equal(f[:, :8 * 16], torch.nn.functional.max_pool2d(first, 4).flatten(1))
+
+
+def test_linear_probe_reads_a_linear_label_and_not_noise():
+    from course_lib.metrics import linear_probe
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 20, generator=g)
+    y = (x[:, 3] - 0.5 * x[:, 7] > 0).long()
+    assert linear_probe(x[:300], y[:300], x[300:], y[300:]) > 0.9
+    noise = torch.randint(0, 2, (400,), generator=g)
+    assert abs(linear_probe(x[:300], noise[:300], x[300:], noise[300:]) - 0.5) < 0.15
+    with pytest.raises(ValueError, match="labels N"):
+        linear_probe(x, y[:10], x, y)
