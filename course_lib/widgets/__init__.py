@@ -11,7 +11,11 @@ an image is shown (crisp, at a chosen size, the controls beside it):
 - :mod:`.glcic` (lecture 04): :func:`hole_widget`;
 - :mod:`.adain` (lecture 05): :func:`alpha_widget`, :func:`style_interpolation_widget`,
   :func:`spatial_widget`;
-- :mod:`.spade` (lecture 06): :func:`painting_widget`, a canvas to paint a label map on.
+- :mod:`.spade` (lecture 06): :func:`painting_widget`, a canvas to paint a label map on;
+- :mod:`.ganpaint` (lecture 07): :func:`editing_widget`, a canvas to paint an edit on a photo.
+
+The two canvas widgets need ``ipycanvas`` and are imported from their modules
+(``from course_lib.widgets.spade import painting_widget``), not from here.
 
 Widgets sit at the top of the library: they import the models and methods below them, and
 nothing below imports them.
