@@ -72,6 +72,10 @@ bench: install
 	$(PY) benchmarks/bench_dcgan.py
 	$(PY) benchmarks/bench_inversion.py
 	$(PY) benchmarks/bench_glcic.py
+	$(PY) benchmarks/bench_adain.py
+	$(PY) benchmarks/bench_spade.py
+	$(PY) benchmarks/bench_ganpaint.py
+	$(PY) benchmarks/bench_dcgan_probe.py
 
 clean:
 	rm -rf build test-output .pytest_cache
