@@ -185,3 +185,21 @@ def test_adaptation_of_the_shipped_generator_improves_from_its_first_steps():
     painter = GANPaint(G, d, config)
     photo = painter.prepare(landscapes(1, size=64, seed=HELD_OUT_SEED)[0])
     assert photo.psnr["adapted"] > photo.psnr["features"]
+
+
+def test_editing_widget_sends_the_browser_its_exact_pixels(prepared, monkeypatch):
+    """ipycanvas encodes an RGB array as a JPEG (quality 75) and an RGBA array as a PNG: the
+    canvases must get the lossless kind, so that the browser shows the edit's pixels."""
+    import numpy as np
+    from ipycanvas.utils import binary_image, image_bytes_to_array
+
+    from course_lib.images import tile
+    from course_lib.widgets.ganpaint import editing_widget
+
+    painter, photo = prepared
+    w = editing_widget(painter, photo, concept="tree", mode="add", scale=3, brush=6)
+    sent = []
+    monkeypatch.setattr(w.output, "put_image_data", lambda data, x=0, y=0: sent.append(data))
+    w.stroke([(4, 20), (28, 20)])
+    shown = image_bytes_to_array(binary_image(sent[-1]))[..., :3]     # what the browser decodes
+    assert np.array_equal(shown, tile(w.image, scale=3))
