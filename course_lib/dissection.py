@@ -21,8 +21,8 @@ Eq. 1 -> :func:`unit_iou`; ``k_u`` -> ``Dissection.on_values``; ablation and ins
 
 What differs from the paper: the paper picks each ``t_{u,c}`` by an information-quality ratio;
 here each unit gets one threshold, a top quantile of its activations over all samples and
-positions (``quantile``: the top 10% by default; Network Dissection, Bau et al. 2017, uses
-the top 1% of much finer maps), and the value a unit is switched on to is a high quantile of
+positions (``quantile``: the top 10% by default; Network Dissection, Bau et al. 2017, keeps
+the top 0.5% of much finer maps), and the value a unit is switched on to is a high quantile of
 its own activations (the paper uses the unit's mean activation where its class is).
 """
 

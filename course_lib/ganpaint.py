@@ -203,6 +203,7 @@ class GANPaint:
     def prepare(self, photo: torch.Tensor) -> Photo:
         """Invert ``photo`` (``1×3×S×S``) and adapt ``G_B`` to it."""
         photo = self._check_photo(photo, "GANPaint.prepare(photo)")
+        photo = photo.to(next(self.generator.parameters()).device)   # all work on the generator's device
         t0 = time.perf_counter()
         z, r, recon = self.invert(photo)
         t1 = time.perf_counter()
@@ -224,7 +225,7 @@ class GANPaint:
         if mode not in MODES:
             raise ValueError(f"GANPaint.edit: mode must be one of {MODES}, got {mode!r}")
         self.dissection.check_concept(concept)
-        region = check_region(region, prepared.photo, "GANPaint.edit(region)")
+        region = check_region(region, prepared.photo, "GANPaint.edit(region)").to(prepared.photo.device)
         units = self.dissection.top_units(concept, self.config.units)
         strength = self.config.strength if strength is None else float(strength)
         edited = intervene(prepared.features, units, mode, region, self.dissection.on_values, strength)

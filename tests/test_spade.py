@@ -267,8 +267,8 @@ def test_widget_stroke_paints_along_the_stroke_and_redraws(painting):
     assert changed.sum() >= 25
     expected = synthesize(painting.model, painting.labels[None], z=painting.z)
     assert torch.equal(painting.image, expected)
-    assert (painting.result_pixels == tile(expected, scale=2)).all()
-    assert painting.result_pixels.shape == (128, 128, 3)
+    assert (painting.result_pixels[..., :3] == tile(expected, scale=2)).all()
+    assert painting.result_pixels.shape == (128, 128, 4) and (painting.result_pixels[..., 3] == 255).all()
     assert not torch.equal(painting.image, image_before)
     painting.undo()
     assert torch.equal(painting.labels, before)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import time
 from typing import Callable, Mapping
 
+import numpy as np
 import torch
 
 from ..images import png_bytes, tile
 
-__all__ = ["image_widget", "slider", "display_scale", "paint_stroke", "MAX_WIDTH", "MAX_HEIGHT"]
+__all__ = ["image_widget", "slider", "display_scale", "paint_stroke", "canvas_pixels", "MAX_WIDTH",
+           "MAX_HEIGHT"]
 
 #: the largest image a widget shows, in CSS pixels: it fits beside its controls in a notebook on
 #: a 1366 × 768 laptop screen, with the controls' column (about 300 px) to its left
@@ -122,3 +124,11 @@ def paint_stroke(labels: torch.Tensor, points, label: int, size: float) -> torch
         t = (((xs - ax) * dx + (ys - ay) * dy) / (dx * dx + dy * dy + 1e-12)).clamp(0, 1)
         hit |= (xs - ax - t * dx) ** 2 + (ys - ay - t * dy) ** 2 <= radius**2
     return labels.masked_fill(hit, label)
+
+
+def canvas_pixels(images: torch.Tensor, scale: int) -> np.ndarray:
+    """:func:`~course_lib.images.tile` with an opaque alpha channel: ipycanvas sends an RGB array to
+    the browser as a JPEG (lossy, quality 75), an RGBA array as a PNG, so the canvas shows these
+    pixels exactly."""
+    rgb = tile(images, scale=scale)
+    return np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, dtype=np.uint8)], axis=2)

@@ -17,25 +17,15 @@ import time
 
 import ipycanvas
 import ipywidgets as W
-import numpy as np
 import torch
 
 from ..checks import check_int
 from ..ganpaint import MODES, GANPaint, Photo
-from ..images import tile
-from .core import paint_stroke
+from .core import canvas_pixels, paint_stroke
 
 __all__ = ["EditingWidget", "editing_widget"]
 
 _TINT = torch.tensor([1.0, 0.2, 0.9]).view(1, 3, 1, 1)     # the painted region, tinted magenta
-
-
-def _pixels(images: torch.Tensor, scale: int) -> np.ndarray:
-    """:func:`~course_lib.images.tile` with an opaque alpha channel: ipycanvas sends an RGB array to
-    the browser as a JPEG (lossy, quality 75), an RGBA array as a PNG, so the canvas shows these
-    pixels exactly."""
-    rgb = tile(images, scale=scale)
-    return np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, dtype=np.uint8)], axis=2)
 
 
 class EditingWidget:
@@ -120,8 +110,8 @@ class EditingWidget:
         else:
             self.result, self.image = None, photo
         shown = photo + 0.5 * self.region * (_TINT - photo)
-        self.canvas.put_image_data(_pixels(shown, self.scale), 0, 0)
-        self.output.put_image_data(_pixels(self.image, self.scale), 0, 0)
+        self.canvas.put_image_data(canvas_pixels(shown, self.scale), 0, 0)
+        self.output.put_image_data(canvas_pixels(self.image, self.scale), 0, 0)
         self.last_render_ms = (time.perf_counter() - start) * 1e3
         painted = int(self.region.sum())
         self.status.value = (f"{self.mode.value} {self.concept.value} in {painted} painted pixels · "

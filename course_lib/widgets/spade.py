@@ -21,9 +21,8 @@ import torch
 
 from ..checks import check_int, describe
 from ..data import HELD_OUT_SEED, LANDSCAPE_CLASSES, LANDSCAPE_STYLES, colour_labels, landscapes
-from ..images import tile
 from ..spade import SPADEModel, check_label_map, look_code, synthesize
-from .core import paint_stroke
+from .core import canvas_pixels, paint_stroke
 
 __all__ = ["PaintingWidget", "painting_widget", "paint_stroke", "flood_fill"]
 
@@ -226,9 +225,9 @@ class PaintingWidget:
     def redraw(self) -> None:
         start = time.perf_counter()
         self.image = synthesize(self.model, self.labels[None], z=self.z)
-        self.result_pixels = tile(self.image, scale=self.scale)
+        self.result_pixels = canvas_pixels(self.image, self.scale)
         self.result.put_image_data(self.result_pixels, 0, 0)
-        self.canvas.put_image_data(tile(colour_labels(self.labels[None]), scale=self.scale), 0, 0)
+        self.canvas.put_image_data(canvas_pixels(colour_labels(self.labels[None]), self.scale), 0, 0)
         self.last_render_ms = (time.perf_counter() - start) * 1e3
         present = ", ".join(_CLASS_NAMES[i] for i in self.labels.unique().tolist())
         self.status.value = f"classes: {present} · redrawn in {self.last_render_ms:.0f} ms"
