@@ -30,7 +30,7 @@ import torch
 from common import mark, median_ms, save
 
 from course_lib import adain, data, pretrained
-from course_lib.metrics import segmentation_scores
+from course_lib.metrics import psnr, segmentation_scores
 from course_lib.widgets import alpha_widget
 
 #: the shipped checkpoints measured: the network (its decoder trained against the encoder, whose
@@ -184,6 +184,31 @@ def widget_latency(net, args):
              "pass": ""}]
 
 
+@torch.no_grad()
+def diagnosis(net, args):
+    """Why the quality bars are where they are: how much of the encoder is alive, and how well the
+    decoder inverts it (``g(f(c))``, α = 0: the best any transfer can keep of the content)."""
+    c = contents(48, 128, data.HELD_OUT_SEED + 3)
+    feats = net.encoder(c)
+    rows = []
+    for name, f in zip(adain.STYLE_LAYERS, feats):
+        dead = float((f.amax((0, 2, 3)) <= 0).float().mean())
+        rows.append({"measure": f"{name}: channels never active on 48 held-out contents",
+                     "value": f"{round(100 * dead)}% of {f.shape[1]}"})
+    recon = adain.decode(net, adain.encode(net, c))
+    scores = psnr(recon, c)
+    seg = pretrained.load(SEGMENTER)
+    lands, labels, _ = data.landscapes(16, size=128, seed=data.HELD_OUT_SEED + 3)
+    own = segmentation_scores(seg.predict(lands), labels, num_classes=len(data.LANDSCAPE_CLASSES))
+    back = segmentation_scores(seg.predict(adain.decode(net, adain.encode(net, lands))), labels,
+                               num_classes=len(data.LANDSCAPE_CLASSES))
+    rows += [{"measure": "decoder's reconstruction g(f(c)) of 48 held-out contents, median PSNR (dB)",
+              "value": round(float(scores.median()), 2)},
+             {"measure": "segmenter mIoU on 16 landscapes' reconstructions g(f(c)), relative to the "
+                         "landscapes themselves", "value": round(back["mean_iou"] / own["mean_iou"], 3)}]
+    return rows
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pairs", type=int, default=20)
@@ -203,6 +228,7 @@ def main(argv=None) -> int:
     looks_rows, per_look = looks(net, args)
     unseen_rows, unseen_summary = unseen(net, args)
     speed, fig3, fig3_summary = speed_and_figure3(net, args)
+    why = diagnosis(net, args)
     save("adain", {
         "speed": ("Speed: AdaIN's feed-forward transfer against Gatys' optimisation", speed),
         "figure3": ("Figure 3 in miniature: losses against Gatys' iterations (AdaIN constant)", fig3),
@@ -212,6 +238,7 @@ def main(argv=None) -> int:
         "looks": ("Looks: held-out landscapes restyled by a landscape in another look (128 px)", looks_rows),
         "looks_by_reference": ("What the judge reads, by the reference's look", per_look),
         "widget": ("Widget latency", latency),
+        "diagnosis": ("Why: the encoder's live channels and the decoder's reconstruction (α = 0)", why),
     }, checkpoints=[NET, ENCODER, LOOKS_JUDGE, SEGMENTER],
         notes={"threads": args.threads, "gatys": f"Adam, lr {args.gatys_lr}, from the content image, "
                "stopped when the loss improved by < 1% over 20 iterations",
