@@ -56,7 +56,7 @@ __all__ = ["LAYER", "GANPaintConfig", "Photo", "EditResult", "GANPaint", "adapta
 MODES = ("add", "remove")
 #: the stage of the shipped ``dcgan-landscapes64`` that is dissected and edited (chosen by
 #: ``benchmarks/bench_ganpaint.py``'s dissection: the layer whose units match the most classes)
-LAYER = "block1"
+LAYER = "block2"
 
 
 @dataclasses.dataclass
@@ -74,7 +74,7 @@ class GANPaintConfig:
     # recovered, and 300 steps ended lower (32 against 35 dB) with larger changes δ than at 1e-4
     adapt_lr: float = 1e-4
     adapt_weight: float = 0.1    # λ: the price of a relative weight change
-    units: int = 12              # a concept's top units that an edit switches
+    units: int = 16              # a concept's top units that an edit switches
     strength: float = 1.0        # 1: the units take exactly the new value inside the region
     feather: int = 3             # px of soft edge when the edit is pasted into the photo
 

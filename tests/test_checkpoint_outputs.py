@@ -24,8 +24,9 @@ def _inputs(name: str, model: torch.nn.Module) -> list[torch.Tensor]:
     """Fixed inputs for the model of checkpoint ``name`` (its kind known from the manifest)."""
     g = torch.Generator().manual_seed(1234)
     config = model.config
-    recipe = pretrained.info(name)["recipe"]
-    if recipe == "dcgan":
+    entry = pretrained.info(name)
+    recipe = entry["recipe"]
+    if recipe == "dcgan" and entry.get("module") != "discriminator":
         return [torch.randn(4, config.nz, generator=g)]
     if recipe == "stylegan":
         return [torch.randn(4, config.z_dim, generator=g)]
@@ -40,6 +41,8 @@ def _inputs(name: str, model: torch.nn.Module) -> list[torch.Tensor]:
         mask = torch.zeros(4, 1, size, size)
         mask[:, :, size // 4: size // 2, size // 3: 2 * size // 3] = 1
         return [torch.cat([images * (1 - mask), mask], 1)]
+    if recipe == "adain":        # the network's forward: a content batch and a style batch
+        return [images, images.flip(0)]
     return [images]
 
 
