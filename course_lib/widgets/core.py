@@ -22,8 +22,8 @@ import torch
 
 from ..images import png_bytes, tile
 
-__all__ = ["image_widget", "slider", "display_scale", "paint_stroke", "canvas_pixels", "MAX_WIDTH",
-           "MAX_HEIGHT"]
+__all__ = ["image_widget", "slider", "display_scale", "paint_stroke", "canvas_pixels", "BrushCanvas",
+           "MAX_WIDTH", "MAX_HEIGHT"]
 
 #: the largest image a widget shows, in CSS pixels: it fits beside its controls in a notebook on
 #: a 1366 × 768 laptop screen, with the controls' column (about 300 px) to its left
@@ -132,3 +132,45 @@ def canvas_pixels(images: torch.Tensor, scale: int) -> np.ndarray:
     pixels exactly."""
     rgb = tile(images, scale=scale)
     return np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, dtype=np.uint8)], axis=2)
+
+
+class BrushCanvas:
+    """The mouse side of a painting widget, written once: a drag on ``self.canvas`` (an
+    ``ipycanvas.Canvas`` showing the image at ``self.scale`` screen pixels per image pixel)
+    draws a live line in :meth:`brush_colour` at the ``self.brush`` slider's width, and the
+    release hands the stroke, in image pixels, to ``self.stroke(points)``. A widget calls
+    :meth:`listen` once its canvas exists, and implements ``stroke`` and ``brush_colour``."""
+
+    def listen(self) -> None:
+        self._points: list[tuple[float, float]] = []
+        self.canvas.on_mouse_down(self._down)
+        self.canvas.on_mouse_move(self._move)
+        self.canvas.on_mouse_up(self._up)
+
+    def brush_colour(self) -> str:
+        raise NotImplementedError
+
+    def _xy(self, x, y) -> tuple[float, float]:
+        return x / self.scale, y / self.scale
+
+    def _down(self, x, y):
+        self._points = [self._xy(x, y)]
+
+    def _move(self, x, y):
+        if self._points:
+            (px, py), (qx, qy) = self._points[-1], self._xy(x, y)
+            self._points.append((qx, qy))
+            self.canvas.stroke_style = self.brush_colour()   # live feedback; the image follows on release
+            self.canvas.line_width = self.brush.value * self.scale
+            self.canvas.line_cap = "round"
+            self.canvas.stroke_line(px * self.scale, py * self.scale, qx * self.scale, qy * self.scale)
+
+    def _up(self, x, y):
+        if self._points:
+            points, self._points = self._points + [self._xy(x, y)], []
+            self.stroke(points)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)

@@ -21,14 +21,14 @@ import torch
 
 from ..checks import check_int
 from ..ganpaint import MODES, GANPaint, Photo
-from .core import canvas_pixels, paint_stroke
+from .core import BrushCanvas, canvas_pixels, paint_stroke
 
 __all__ = ["EditingWidget", "editing_widget"]
 
 _TINT = torch.tensor([1.0, 0.2, 0.9]).view(1, 3, 1, 1)     # the painted region, tinted magenta
 
 
-class EditingWidget:
+class EditingWidget(BrushCanvas):
     """Paint a region on a prepared photo; see the photo with ``concept`` added or removed there.
 
     Attributes: ``region`` (``1×1×S×S``, the painted pixels), ``result`` (the last
@@ -69,10 +69,7 @@ class EditingWidget:
         self.concept.observe(lambda _: self.redraw(), names="value")
         self.mode.observe(lambda _: self.redraw(), names="value")
         self.status = W.HTML()
-        self._points: list[tuple[float, float]] = []
-        self.canvas.on_mouse_down(self._down)
-        self.canvas.on_mouse_move(self._move)
-        self.canvas.on_mouse_up(self._up)
+        self.listen()
         title = W.HTML("<b>Paint where to edit (left); the edited photo (right)</b>")
         self.widget = W.VBox([title, W.HBox([self.canvas, self.output]),
                               W.HBox([self.concept, self.mode]),
@@ -117,31 +114,9 @@ class EditingWidget:
         self.status.value = (f"{self.mode.value} {self.concept.value} in {painted} painted pixels · "
                              f"redrawn in {self.last_render_ms:.0f} ms")
 
-    # ---- the mouse
-    def _xy(self, x, y) -> tuple[float, float]:
-        return x / self.scale, y / self.scale
-
-    def _down(self, x, y):
-        self._points = [self._xy(x, y)]
-
-    def _move(self, x, y):
-        if self._points:
-            (px, py), (qx, qy) = self._points[-1], self._xy(x, y)
-            self._points.append((qx, qy))
-            self.canvas.stroke_style = "rgba(255,50,230,0.6)"   # live feedback; the edit follows on release
-            self.canvas.line_width = self.brush.value * self.scale
-            self.canvas.line_cap = "round"
-            self.canvas.stroke_line(px * self.scale, py * self.scale, qx * self.scale, qy * self.scale)
-
-    def _up(self, x, y):
-        if self._points:
-            points, self._points = self._points + [self._xy(x, y)], []
-            self.stroke(points)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    # ---- the mouse (BrushCanvas)
+    def brush_colour(self) -> str:
+        return "rgba(255,50,230,0.6)"
 
 
 def editing_widget(painter: GANPaint, prepared: Photo, concept: str = "tree", mode: str = "add",

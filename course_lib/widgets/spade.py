@@ -22,7 +22,7 @@ import torch
 from ..checks import check_int, describe
 from ..data import HELD_OUT_SEED, LANDSCAPE_CLASSES, LANDSCAPE_STYLES, colour_labels, landscapes
 from ..spade import SPADEModel, check_label_map, look_code, synthesize
-from .core import canvas_pixels, paint_stroke
+from .core import BrushCanvas, canvas_pixels, paint_stroke
 
 __all__ = ["PaintingWidget", "painting_widget", "paint_stroke", "flood_fill"]
 
@@ -60,7 +60,7 @@ def flood_fill(labels: torch.Tensor, x: int, y: int, label: int) -> torch.Tensor
     return out
 
 
-class PaintingWidget:
+class PaintingWidget(BrushCanvas):
     """Paint a label map and see SPADE's landscape of it (see the module docstring).
 
     ``model``: a :class:`course_lib.spade.SPADEModel`; ``labels``: the starting map (``1×S×S`` or
@@ -138,10 +138,7 @@ class PaintingWidget:
         )
         self.seed_box.observe(lambda ch: self.set_seed(ch["new"]), names="value")
         self.status = W.HTML()
-        self._points: list[tuple[float, float]] = []
-        self.canvas.on_mouse_down(self._down)
-        self.canvas.on_mouse_move(self._move)
-        self.canvas.on_mouse_up(self._up)
+        self.listen()
         title = W.HTML("<b>Paint a label map (left); SPADE's landscape of it (right)</b>")
         self.widget = W.VBox(
             [
@@ -232,35 +229,17 @@ class PaintingWidget:
         present = ", ".join(_CLASS_NAMES[i] for i in self.labels.unique().tolist())
         self.status.value = f"classes: {present} · redrawn in {self.last_render_ms:.0f} ms"
 
-    def _xy(self, x, y) -> tuple[float, float]:
-        return x / self.scale, y / self.scale
+    # ---- the mouse (BrushCanvas does the brush; the fill tool acts on the press)
+    def brush_colour(self) -> str:
+        r, g, b = LANDSCAPE_CLASSES[self.palette.value][1]
+        return f"rgb({r},{g},{b})"
 
     def _down(self, x, y):
         if self.tool.value == "fill":
             self.fill(int(x // self.scale), int(y // self.scale))
             self._points = []
             return
-        self._points = [self._xy(x, y)]
-
-    def _move(self, x, y):
-        if self._points:
-            (px, py), (qx, qy) = self._points[-1], self._xy(x, y)
-            self._points.append((qx, qy))
-            r, g, b = LANDSCAPE_CLASSES[self.palette.value][1]
-            self.canvas.stroke_style = f"rgb({r},{g},{b})"  # live feedback; the map follows on release
-            self.canvas.line_width = self.brush.value * self.scale
-            self.canvas.line_cap = "round"
-            self.canvas.stroke_line(px * self.scale, py * self.scale, qx * self.scale, qy * self.scale)
-
-    def _up(self, x, y):
-        if self._points:
-            points, self._points = self._points + [self._xy(x, y)], []
-            self.stroke(points)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+        super()._down(x, y)
 
 
 def painting_widget(
