@@ -45,7 +45,7 @@ from torch import nn
 from .checks import check_image, check_mask, describe
 from .data import faces, landscapes
 from .data.styles import TRAINED_FAMILIES, styles, textures
-from .features import FeatureHeads, WorldsMix, photo_crops
+from .features import FeatureHeads, WorldsMixRecipe, photo_crops
 from .images import resize
 from .recipes import Recipe, TrainSettings, register
 
@@ -195,7 +195,7 @@ class VGGEncoder(nn.Module):
 
 
 @register
-class EncoderRecipe(Recipe):
+class EncoderRecipe(WorldsMixRecipe):
     """Train the course's :class:`VGGEncoder` (``adain-encoder``) as a multi-task classifier.
 
     ImageNet's 1,000 classes are out of reach offline, so the encoder learns the tasks that
@@ -210,14 +210,7 @@ class EncoderRecipe(Recipe):
     # course: about 0.1 s a step of batch 32 on one shared CPU thread
     settings = {"course": TrainSettings(steps=3000, batch_size=32, sample_every=500, save_every=250),
                 "paper": TrainSettings(steps=3000, batch_size=32, sample_every=500, save_every=250)}
-    accepts = ("worlds",)
     export_module = "encoder"
-
-    def dataset(self, spec, config):
-        if spec != "worlds":
-            raise ValueError(f"model {self.name!r} trains on 'worlds' (faces, landscapes and photo "
-                             f"crops together), not {spec!r}")
-        return WorldsMix(config)
 
     def build(self, config):
         return {"encoder": VGGEncoder(config), "heads": FeatureHeads(config)}

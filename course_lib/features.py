@@ -157,20 +157,26 @@ class WorldsMix(Dataset):
                 "photo": self.photo[i]}
 
 
-@register
-class FeaturesRecipe(Recipe):
-    name = "perceptual"
-    config_class = FeaturesConfig
-    presets = {"course": FeaturesConfig()}
-    settings = {"course": TrainSettings(steps=3000, batch_size=32, sample_every=500, save_every=250)}
+class WorldsMixRecipe(Recipe):
+    """A recipe that trains on ``--data worlds``: :class:`WorldsMix` (faces, landscapes and photo
+    crops together, with :class:`FeatureHeads`' tasks). The course's feature networks use it."""
+
     accepts = ("worlds",)
-    export_module = "features"
 
     def dataset(self, spec, config):
         if spec != "worlds":
             raise ValueError(f"model {self.name!r} trains on 'worlds' (faces, landscapes and photo "
                              f"crops together), not {spec!r}")
         return WorldsMix(config)
+
+
+@register
+class FeaturesRecipe(WorldsMixRecipe):
+    name = "perceptual"
+    config_class = FeaturesConfig
+    presets = {"course": FeaturesConfig()}
+    settings = {"course": TrainSettings(steps=3000, batch_size=32, sample_every=500, save_every=250)}
+    export_module = "features"
 
     def build(self, config):
         return {"features": PerceptualFeatures(config), "heads": FeatureHeads(config)}

@@ -134,6 +134,18 @@ __all__ += ["SegmenterConfig", "LandscapeSegmenter", "SegmenterRecipe"]
 # back into its label map. The image-completion lecture measures whether a filled hole
 # shows the right classes; the SPADE and GANPaint lectures reuse it.
 
+@torch.no_grad()
+def most_likely(model: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """``argmax`` over the classes (dim 1) of ``model``'s logits, in eval mode, ``batch_size``
+    images at a time on the model's device; int64 on the CPU. The judges' ``predict``."""
+    images = check_image(images, "images")
+    dev = next(model.parameters()).device
+    with eval_mode(model):
+        out = [model(images[i:i + batch_size].to(dev)).argmax(1).cpu()
+               for i in range(0, len(images), batch_size)]
+    return torch.cat(out)
+
+
 @dataclasses.dataclass
 class SegmenterConfig:
     image_size: int = 128
@@ -190,12 +202,7 @@ class LandscapeSegmenter(nn.Module):
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
         """The most likely class of every pixel: ``N×H×W`` int64 (in eval mode)."""
-        images = check_image(images, "images")
-        dev = next(self.parameters()).device
-        with eval_mode(self):
-            out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
-                   for i in range(0, len(images), batch_size)]
-        return torch.cat(out)
+        return most_likely(self, images, batch_size)
 
 
 @torch.no_grad()
@@ -301,12 +308,7 @@ class LookClassifier(nn.Module):
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """The most likely look of each image: ``N`` int64 indices into LANDSCAPE_STYLES."""
-        images = check_image(images, "images")
-        with eval_mode(self):
-            dev = next(self.parameters()).device
-            out = [self(images[i:i + batch_size].to(dev)).argmax(1).cpu()
-                   for i in range(0, len(images), batch_size)]
-        return torch.cat(out)
+        return most_likely(self, images, batch_size)
 
 
 @register
