@@ -76,7 +76,6 @@ def main() -> None:
     p.add_argument("--photos", type=int, default=20, help="held-out renders inverted and adapted")
     p.add_argument("--concepts", default="tree,grass,water,cloud", help="concepts edited")
     args = p.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
 
     G = pretrained.load(GENERATOR).eval()
     S = pretrained.load(SEGMENTER).eval()

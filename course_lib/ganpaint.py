@@ -50,7 +50,7 @@ from .metrics import psnr
 from .runtime import eval_mode
 
 __all__ = ["LAYER", "GANPaintConfig", "Photo", "EditResult", "GANPaint", "adaptation_loss", "check_region",
-           "edit", "MODES"]
+           "edit", "paste", "MODES"]
 
 #: what an edit does to a concept's units inside the region
 MODES = ("add", "remove")
@@ -230,10 +230,10 @@ class GANPaint:
         strength = self.config.strength if strength is None else float(strength)
         edited = intervene(prepared.features, units, mode, region, self.dissection.on_values, strength)
         with eval_mode(self.generator, frozen=True):
-            before = self.render(prepared.features, prepared.deltas)
             raw = self.render(edited, prepared.deltas).clamp(-1, 1)
         image = paste(raw, prepared.photo, region, self.config.feather)
-        return EditResult(raw, image, before.clamp(-1, 1), region, units)
+        before = prepared.reconstructions["adapted"].clamp(-1, 1)    # G_B'(r*), rendered by prepare
+        return EditResult(raw, image, before, region, units)
 
 
 def paste(edited: torch.Tensor, photo: torch.Tensor, region: torch.Tensor, feather: int) -> torch.Tensor:
@@ -260,5 +260,3 @@ def edit(painter: GANPaint, photo: torch.Tensor, region: torch.Tensor, concept: 
     check_region(region, check_image(photo, "edit(photo)"), "edit(region)")
     return painter.edit(painter.prepare(photo), region, concept, mode)
 
-
-__all__ += ["paste"]
