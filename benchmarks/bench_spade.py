@@ -34,7 +34,8 @@ import torch
 from common import mark, save
 
 from course_lib import data, pretrained
-from course_lib.judges import frechet_distance, segmentation_scores, segmenter_features
+from course_lib.judges import segmenter_features
+from course_lib.metrics import frechet_distance, segmentation_scores
 from course_lib.spade import encode_style, first_normalised, synthesize
 
 SPADE, BASELINE, SEGMENTER = "spade-landscapes128", "spade-baseline-landscapes128", "segmenter-landscapes128"

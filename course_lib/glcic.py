@@ -24,7 +24,9 @@ The tables of the paper (Tables 1 and 2) are data here: :func:`completion_table`
 Presets: ``paper`` (the paper's widths, 256-px images, 128-px local patches) and
 ``course`` (about a fifth of the widths, 128-px images, 64-px patches, sized for a CPU);
 ``course-mse`` stops after ``Tc`` (the blurry ablation, ``glcic-landscapes128-mse``) and
-``course-gan`` runs ``Td`` and ``Ttrain`` from that shipped network. The shipped
+``course-gan`` runs ``Td`` and ``Ttrain`` from that shipped network. The ``ablation-*`` presets
+continue that network for one equal budget with the MSE alone, or with the global, the local or
+both discriminators (``config.discriminators``): the paper's title claim, measured fairly. The shipped
 ``glcic-landscapes128`` ran all three phases of ``course`` (batches of 64, on a GPU; the
 manifest records the command).
 
@@ -62,7 +64,7 @@ from .runtime import eval_mode
 __all__ = ["GLCICConfig", "GLCICRecipe", "CompletionNetwork", "GlobalDiscriminator",
            "LocalDiscriminator", "ContextDiscriminator", "completion_table", "discriminator_table",
            "dilated_block", "conv_block", "receptive_field", "network_input", "random_holes",
-           "crop_local", "hole_mse", "joint_loss", "phase", "poisson_blend", "complete"]
+           "crop_local", "DISCRIMINATORS", "hole_mse", "joint_loss", "phase", "poisson_blend", "complete"]
 
 
 @dataclasses.dataclass
@@ -85,6 +87,9 @@ class GLCICConfig:
     #: a shipped checkpoint whose completion network this run starts from ("": from scratch);
     #: set with tc_steps=0, it is phase Tc done by an earlier run
     init_completion: str = ""
+    #: which discriminators judge the completion: "both" (the paper), or "global" / "local"
+    #: alone (the ablations of the paper's title claim, lecture 04 section 7)
+    discriminators: str = "both"
 
 
 # ----------------------------------------------------------------------------- the layer tables
@@ -223,19 +228,30 @@ class LocalDiscriminator(_Discriminator):
     which = "local"
 
 
+DISCRIMINATORS = ("both", "global", "local")
+
+
 class ContextDiscriminator(nn.Module):
     """``(images, local patches)`` -> the logit of "real": both feature vectors, concatenated,
-    through one fully connected layer (Table 2c)."""
+    through one fully connected layer (Table 2c).
+
+    ``config.discriminators`` = ``"global"`` or ``"local"`` keeps one of the two (the ablations);
+    the other input is then ignored."""
 
     def __init__(self, config: GLCICConfig):
         super().__init__()
-        self.global_discriminator = GlobalDiscriminator(config)
-        self.local_discriminator = LocalDiscriminator(config)
-        self.to_logit = nn.Linear(2 * config.feature_dim, 1)
+        if config.discriminators not in DISCRIMINATORS:
+            raise ValueError(f"ContextDiscriminator: discriminators must be one of {DISCRIMINATORS}, "
+                             f"got {config.discriminators!r}")
+        self.uses = ("global", "local") if config.discriminators == "both" else (config.discriminators,)
+        self.global_discriminator = GlobalDiscriminator(config) if "global" in self.uses else None
+        self.local_discriminator = LocalDiscriminator(config) if "local" in self.uses else None
+        self.to_logit = nn.Linear(len(self.uses) * config.feature_dim, 1)
 
     def forward(self, images: torch.Tensor, patches: torch.Tensor) -> torch.Tensor:
-        both = torch.cat([self.global_discriminator(images), self.local_discriminator(patches)], 1)
-        return self.to_logit(both).flatten()
+        features = {"global": lambda: self.global_discriminator(images),
+                    "local": lambda: self.local_discriminator(patches)}
+        return self.to_logit(torch.cat([features[k]() for k in self.uses], 1)).flatten()
 
 
 # ----------------------------------------------------------------------------- holes and patches
@@ -434,12 +450,23 @@ class GLCICRecipe(Recipe):
         "course-mse": dataclasses.replace(_course, td_steps=0, tc_steps=10 ** 9),
         # Td and Ttrain, starting from the shipped Tc result (the CPU route to a GLCIC)
         "course-gan": dataclasses.replace(_course, tc_steps=0, init_completion="glcic-landscapes128-mse"),
+        # the budget-matched ablations of lecture 04 section 7: each continues the same shipped
+        # Tc network for the same steps at the same batch; only the completion loss differs
+        "ablation-mse": dataclasses.replace(_course, tc_steps=10 ** 9, td_steps=0,
+                                            init_completion="glcic-landscapes128-mse"),
+        "ablation-both": dataclasses.replace(_course, tc_steps=0, init_completion="glcic-landscapes128-mse"),
+        "ablation-global": dataclasses.replace(_course, tc_steps=0, discriminators="global",
+                                               init_completion="glcic-landscapes128-mse"),
+        "ablation-local": dataclasses.replace(_course, tc_steps=0, discriminators="local",
+                                              init_completion="glcic-landscapes128-mse"),
     }
     settings = {"paper": TrainSettings(steps=500_000, batch_size=96, sample_every=5000, save_every=5000),
                 # course = course-mse then course-gan: 2000 steps of Tc, 100 of Td, 3900 of Ttrain
                 "course": TrainSettings(steps=6000, batch_size=8, sample_every=250, save_every=50),
                 "course-mse": TrainSettings(steps=2000, batch_size=8, sample_every=250, save_every=50),
-                "course-gan": TrainSettings(steps=4000, batch_size=8, sample_every=250, save_every=50)}
+                "course-gan": TrainSettings(steps=4000, batch_size=8, sample_every=250, save_every=50),
+                **dict.fromkeys(("ablation-mse", "ablation-both", "ablation-global", "ablation-local"),
+                                TrainSettings(steps=1000, batch_size=8, sample_every=100, save_every=50))}
     accepts = ("landscapes", "folder")
     betas = (0.5, 0.999)
     export_module = "completion_net"
