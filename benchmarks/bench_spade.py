@@ -217,7 +217,7 @@ def main() -> None:
             "fidelity": (f"Label fidelity on {args.n} held-out maps (segmenter mIoU, %)", fidelity),
             "realism": (f"Realism on {args.n} held-out maps", realism),
             "uniform": ("Uniform label maps: do two classes give different images?", uniform),
-            "looks": ("Looks (nearest look in class colours; no landscape-looks judge here)", looks),
+            "looks": ("Looks (read by the landscape-looks judge)", looks),
             "latency": ("Painting latency at 128 px (the widget, headless)", latency),
             "budget": ("Training budget of the two shipped generators", budget),
         },
