@@ -27,7 +27,8 @@ from .checks import describe
 
 import torch
 
-__all__ = ["RESULTS_DIR", "cpu_name", "machine", "write", "load", "table", "provenance", "available"]
+__all__ = ["RESULTS_DIR", "cpu_name", "machine", "commit", "write", "load", "table", "provenance",
+           "available", "runtime_note"]
 
 #: The committed results files (the repository's ``benchmarks/results``).
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
@@ -71,6 +72,11 @@ def _commit(root: Path) -> str:
     return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
+def commit() -> str:
+    """The course's commit now (short hash, marked when the tree has uncommitted changes)."""
+    return _commit(RESULTS_DIR.parent.parent)
+
+
 def _table(title: str, rows: Sequence[Mapping[str, object]]) -> dict:
     if not isinstance(rows, Sequence) or not rows or not all(isinstance(r, Mapping) for r in rows):
         raise ValueError(f"results table {title!r}: expected a non-empty list of row dicts, "
@@ -95,7 +101,7 @@ def write(name: str, tables: Mapping[str, tuple[str, Sequence[Mapping[str, objec
     doc = {
         "name": name,
         "command": command,
-        "commit": _commit(RESULTS_DIR.parent.parent),
+        "commit": commit(),
         "machine": machine(dev),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "checkpoints": dict(checkpoints or {}),
@@ -143,3 +149,25 @@ def provenance(name: str, root: str | Path | None = None) -> str:
     doc = load(name, root)
     return (f"Measured by `{doc['command']}` at commit {doc['commit']} on {doc['machine']}, "
             f"{doc['date']}.")
+
+
+def runtime_note(lecture: str, root: str | Path | None = None) -> str:
+    """One markdown line: how long notebook ``lecture`` (e.g. ``"01_dcgan_latent_arithmetic"``)
+    took top to bottom, in fast and in full mode, on a CPU and on a GPU, as measured by
+    ``benchmarks/bench_runtimes.py`` (``runtimes.json``); "not measured yet" where it has no row."""
+    doc = load("runtimes", root)
+    t = doc["tables"]["runtimes"]
+    rows = [dict(zip(t["columns"], r)) for r in t["rows"] if r[t["columns"].index("lecture")] == lecture]
+    parts = []
+    for mode in ("fast", "full"):
+        for hardware in ("CPU", "GPU"):
+            row = next((r for r in rows if (r["mode"], r["hardware"]) == (mode, hardware)), None)
+            if row is None:
+                parts.append(f"{mode} mode on a {hardware}: not measured yet")
+            elif row["minutes"] is None:
+                parts.append(f"{mode} mode on a {hardware}: {row['status']}")
+            else:
+                parts.append(f"{mode} mode on a {hardware}: **{row['minutes']:g} min** ({row['machine']}, "
+                             f"load {row['load average']:g})")
+    return (f"**Runtime** of this notebook, top to bottom: {'; '.join(parts)}. "
+            "(Measured by `benchmarks/bench_runtimes.py`; lecture 00 has the table for every lecture.)")

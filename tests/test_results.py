@@ -68,3 +68,18 @@ def test_bad_results_are_refused_with_what_was_expected(tmp_path):
     results.write("demo", {"t": ("T", [{"a": 1}])}, "python x.py", root=tmp_path)
     with pytest.raises(ValueError, match="has the tables t, not 'u'"):
         results.table("demo", "u", root=tmp_path)
+
+
+def test_runtime_note_reads_each_mode_and_hardware_from_the_runtimes_file(tmp_path):
+    rows = [{"lecture": "01_x", "mode": "fast", "hardware": "CPU", "minutes": 2.5, "status": "ok",
+             "machine": "a CPU", "load average": 1.0},
+            {"lecture": "01_x", "mode": "full", "hardware": "GPU", "minutes": None,
+             "status": "failed: boom", "machine": "a GPU", "load average": 0.5},
+            {"lecture": "02_y", "mode": "full", "hardware": "CPU", "minutes": 9.0, "status": "ok",
+             "machine": "a CPU", "load average": 1.0}]
+    results.write("runtimes", {"runtimes": ("t", rows)}, "python x", root=tmp_path)
+    note = results.runtime_note("01_x", root=tmp_path)
+    assert "fast mode on a CPU: **2.5 min** (a CPU" in note
+    assert "full mode on a GPU: failed: boom" in note
+    assert "full mode on a CPU: not measured yet" in note   # 02_y's row is not 01_x's
+    assert "9 min" not in note
