@@ -8,7 +8,8 @@ One module per paper, shared pieces once, in layers that import only downwards (
 2. shared pieces: :mod:`.layers` (blocks, and what a generator declares), :mod:`.losses`,
    :mod:`.metrics`, :mod:`.results` (the benchmarks' measured tables);
 3. training and checkpoints: :mod:`.recipes` (the registry), :mod:`.checkpoints`,
-   :mod:`.pretrained` (the shipped weights), :mod:`.trainer` (the loop);
+   :mod:`.curves` (a run's training curves), :mod:`.pretrained` (the shipped weights),
+   :mod:`.trainer` (the loop);
 4. instruments: :mod:`.judges`, :mod:`.features`;
 5. models, one per paper: :mod:`.dcgan`, :mod:`.stylegan`, :mod:`.glcic`, :mod:`.adain`, :mod:`.spade`,
    then :mod:`.encoder`

@@ -5,6 +5,11 @@ Weights live in ``course_lib/weights/NAME.safetensors`` (fp16) beside
 and config that build it, the data it saw, its step count, the time it took
 and the exact command that trained it (run that command to reproduce it).
 Loading verifies the sha256 and never unpickles anything.
+
+A checkpoint trained since the trainer records its curves also ships ``NAME.curves.json`` and
+``NAME.samples.png`` (:mod:`course_lib.curves`), named in its entry as ``curves`` and
+``samples``; :func:`show_training` shows them in a lecture, and :func:`record_curves` writes
+them afterwards from the run folder of a checkpoint shipped without them.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoints import atomic_write, load_weights, sha256
+from . import curves
+from .checkpoints import atomic_write, load_checkpoint, load_weights, sha256
 from .recipes import get_recipe
 
-__all__ = ["WEIGHTS_DIR", "available", "info", "load", "publish", "check_publishable", "sha256"]
+__all__ = ["WEIGHTS_DIR", "available", "info", "load", "publish", "check_publishable", "sha256",
+           "record_curves", "show_training"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST = "manifest.json"
@@ -34,6 +41,15 @@ def _manifest(root: Path) -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"the checkpoint manifest {str(path)!r} is not valid JSON: {err}") from err
+
+
+def _write_manifest(root: Path, entries: dict) -> None:
+    text = json.dumps(entries, indent=2, sort_keys=True) + "\n"
+    atomic_write(root / MANIFEST, lambda tmp: tmp.write_text(text))
+
+
+def _copy(source: Path, target: Path) -> Path:
+    return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
 def available(root: str | Path | None = None) -> list[str]:
@@ -91,7 +107,7 @@ def publish(exported: str | Path, name: str, command: str, data: str,
         raise ValueError(f"publish: expected {exported} and {meta_path} (written by Trainer.export)")
     root = Path(root) if root else WEIGHTS_DIR
     meta = json.loads(meta_path.read_text())
-    target = atomic_write(root / f"{name}.safetensors", lambda tmp: shutil.copyfile(exported, tmp))
+    target = _copy(exported, root / f"{name}.safetensors")
     entry = {
         "file": target.name,
         "sha256": sha256(target),
@@ -107,8 +123,57 @@ def publish(exported: str | Path, name: str, command: str, data: str,
     }
     if meta.get("module"):            # trained with --ship MODULE: not the recipe's default module
         entry["module"] = meta["module"]
+    shipped = curves.companions(target)
+    for kind, source in curves.companions(exported).items():
+        if source.is_file():
+            entry[kind] = _copy(source, shipped[kind]).name
+        else:                         # a replaced checkpoint's, which would not match these weights
+            shipped[kind].unlink(missing_ok=True)
     entries = _manifest(root)
     entries[name] = entry
-    text = json.dumps(entries, indent=2, sort_keys=True) + "\n"
-    atomic_write(root / MANIFEST, lambda tmp: tmp.write_text(text))
+    _write_manifest(root, entries)
     return entry
+
+
+def record_curves(run: str | Path, name: str, root: str | Path | None = None) -> dict:
+    """Write the curves of shipped checkpoint ``name`` from its run folder ``run`` (its
+    ``last.pt`` history and ``samples/``), up to the step the checkpoint shipped, for a checkpoint
+    published before the trainer recorded them; returns its updated manifest entry."""
+    root = Path(root) if root else WEIGHTS_DIR
+    run = Path(run)
+    entry = info(name, root)
+    ckpt = load_checkpoint(run / "last.pt")
+    config = json.loads(ckpt["config_json"])
+    if ckpt.get("recipe") != entry["recipe"] or config != entry["config"]:
+        raise ValueError(f"record_curves: {str(run)!r} trained recipe {ckpt.get('recipe')!r} with config "
+                         f"{config}, but checkpoint {name!r} is recipe {entry['recipe']!r} with config "
+                         f"{entry['config']}; give the run folder that trained it")
+    if int(ckpt["step"]) < entry["steps"] or len(ckpt["history"]) < entry["steps"]:
+        raise ValueError(f"record_curves: {str(run)!r} reached step {ckpt['step']} (history of "
+                         f"{len(ckpt['history'])} steps), but checkpoint {name!r} shipped step "
+                         f"{entry['steps']}: its curves would stop short")
+    written = curves.record(ckpt["history"], run / curves.SAMPLES, root / entry["file"],
+                            steps=entry["steps"])
+    entries = _manifest(root)
+    entries[name] = {k: v for k, v in entry.items() if k not in curves.SUFFIXES}
+    entries[name].update({kind: path.name for kind, path in written.items()})
+    _write_manifest(root, entries)
+    return entries[name]
+
+
+def show_training(name: str, root: str | Path | None = None):
+    """Plot shipped checkpoint ``name``'s training curves (its losses over the steps, and its
+    samples over the steps) and return the Figure; for a checkpoint shipped without them, print
+    which command retrains it, recording them, and return None."""
+    root = Path(root) if root else WEIGHTS_DIR
+    entry = info(name, root)
+    if "curves" not in entry:
+        print(f"{name}: no training curves were recorded for this checkpoint (it was trained before "
+              f"the trainer recorded them). The command that trains it again, recording them:\n"
+              f"    {entry['command']}")
+        return None
+    files = {kind: root / entry[kind] for kind in curves.SUFFIXES if kind in entry}
+    for kind, path in files.items():
+        if not path.is_file():
+            raise ValueError(f"checkpoint {name!r}: its {kind} file {str(path)!r} is missing")
+    return curves.plot(curves.load(files["curves"]), files.get("samples"), title=name)

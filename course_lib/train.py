@@ -7,7 +7,9 @@ an embedded world (``faces``, ``landscapes``) or a folder of your own images.
 Several GPUs or machines: start the same command with ``torchrun
 --nproc_per_node N -m course_lib.train ...``. ``--publish NAME`` copies the
 result into the shipped weights with its manifest entry, recording this exact
-command so that anyone can reproduce the checkpoint.
+command so that anyone can reproduce the checkpoint, and the run's training curves beside it.
+``--curves RUN_DIR --publish NAME`` writes those curves afterwards, without training, for a
+checkpoint NAME shipped before the trainer recorded them, from the run folder that trained it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from . import pretrained
+from . import curves, pretrained
 from .recipes import RECIPES, get_recipe
 from .results import machine
 from .runtime import device as default_device
@@ -79,6 +81,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ship", metavar="MODULE",
                    help="export this module of the model instead of the one it ships by default "
                         "(a GAN's discriminator, say, to probe its features)")
+    p.add_argument("--curves", metavar="RUN_DIR",
+                   help="with --publish NAME and nothing else: write the training curves of the shipped "
+                        "checkpoint NAME from the run folder that trained it (no training)")
     p.add_argument("--force", action="store_true",
                    help="train into a non-empty --out, and let --publish replace a shipped checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
@@ -89,6 +94,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.list:
         print("\n".join(sorted(RECIPES)))
+        return 0
+    if args.curves:
+        if not args.publish or args.model or args.data or args.out:
+            print("error: --curves RUN_DIR takes --publish NAME (the shipped checkpoint) and no "
+                  "MODEL, --data or --out", file=sys.stderr)
+            return 2
+        entry = pretrained.record_curves(args.curves, args.publish)
+        print(f"{args.publish}: curves of its {entry['steps']} steps written: "
+              + ", ".join(entry[kind] for kind in curves.SUFFIXES if kind in entry))
         return 0
     if not args.model or not args.data or not args.out:
         print("error: MODEL, --data and --out are required (see --help)", file=sys.stderr)

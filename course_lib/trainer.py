@@ -18,6 +18,8 @@ everything else, once:
   (:func:`atomic_save`), loaded with ``torch.load(weights_only=True)``;
 - snapshots of the shipped module every ``keep_every`` steps, and an export that
   averages the last of them (:func:`average_states`);
+- the run's training curves, written beside every export (:func:`course_lib.curves.record`):
+  the losses' window means and a strip of the sample grids up to that step;
 - fast mode: the step count goes through :func:`course_lib.runtime.steps`;
 - several processes with DistributedDataParallel when started by
   ``torchrun`` (each rank takes its slice of the global batch, so 2 ranks of
@@ -39,7 +41,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from . import pretrained
+from . import curves, pretrained
 from .checkpoints import (SNAPSHOTS, atomic_save, atomic_write, average_states, export_weights,
                           kept_snapshots, load_checkpoint, load_weights)
 from .images import save_png
@@ -233,7 +235,7 @@ class Trainer:
             return
         images = images.detach().float().cpu().clamp(-1, 1)
         if self.out is not None:
-            save_png(images, self.out / "samples" / f"step_{self.step:06d}.png", nrow=8)
+            save_png(images, self.out / curves.SAMPLES / f"step_{self.step:06d}.png", nrow=8)
         if self.on_samples is not None:
             self.on_samples(self.step, images)
 
@@ -259,9 +261,10 @@ class Trainer:
 
     def export(self, path: str | Path | None = None, command: str | None = None,
                average_from: int | None = None) -> Path:
-        """Write the shipped module as fp16 safetensors plus a ``meta.json`` beside it
-        (``command``: the one recorded, in place of ``meta["command"]``; ``average_from``: ship
-        the mean of the snapshots kept from that step on instead, see :func:`average_states`)."""
+        """Write the shipped module as fp16 safetensors plus a ``meta.json`` and the run's curves up
+        to this step (:func:`course_lib.curves.record`) beside it (``command``: the one recorded,
+        in place of ``meta["command"]``; ``average_from``: ship the mean of the snapshots kept from
+        that step on instead, see :func:`average_states`)."""
         if path is None:
             if self.out is None:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
@@ -282,6 +285,8 @@ class Trainer:
                     settings=dataclasses.asdict(self.settings))
         text = json.dumps(meta, indent=2) + "\n"
         atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(text))
+        curves.record(self.history, None if self.out is None else self.out / curves.SAMPLES, path,
+                      steps=self.step)
         return path
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from course_lib import pretrained, recipes
+from course_lib import curves, pretrained, recipes
 from course_lib.trainer import Trainer
 from tiny_recipe import TinyConfig, TinyData, TinyRecipe
 
@@ -58,10 +58,11 @@ def test_broken_manifest(tmp_path):
 
 
 def test_shipped_manifest_is_complete():
-    """Every shipped checkpoint: file present, hash right, under 10 MB, command recorded."""
+    """Every shipped checkpoint: file present, hash right, under 10 MB, command recorded; its
+    curves, where the manifest names them, present, small and as long as its training."""
     names = pretrained.available()
     assert names, "no shipped checkpoint"
-    total = 0
+    total, shipped_companions = 0, set()
     for name in names:
         entry = pretrained.info(name)
         path = pretrained.WEIGHTS_DIR / entry["file"]
@@ -72,6 +73,21 @@ def test_shipped_manifest_is_complete():
         assert "--publish" not in entry["command"], name
         assert isinstance(pretrained.load(name), torch.nn.Module)
         total += path.stat().st_size
+        for kind in curves.SUFFIXES:      # its training curves, where recorded: small, complete
+            if kind in entry:
+                companion = pretrained.WEIGHTS_DIR / entry[kind]
+                assert companion.is_file(), (name, kind)
+                total += companion.stat().st_size
+                shipped_companions.add(companion.name)
+        if "curves" in entry:
+            recorded = curves.load(pretrained.WEIGHTS_DIR / entry["curves"])
+            assert recorded["steps"] == entry["steps"], name
+            assert len(recorded["step"]) <= curves.MAX_POINTS, name
+        if "samples" in entry:
+            assert (pretrained.WEIGHTS_DIR / entry["samples"]).stat().st_size < curves.STRIP_BYTES, name
     assert total < 60 * 2**20
+    on_disk = {p.name for suffix in curves.SUFFIXES.values()
+               for p in pretrained.WEIGHTS_DIR.glob(f"*{suffix}")}
+    assert on_disk == shipped_companions, "curves files that no manifest entry names"
     manifest = json.loads((pretrained.WEIGHTS_DIR / "manifest.json").read_text())
     assert sorted(manifest) == names
