@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 STAMP  := $(VENV)/.installed-$(subst /,_,$(subst =,-,$(subst <,lt,$(subst >,gt,$(TORCH)))))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
-.PHONY: install lab lab-instructor test test-fast lectures exercises check-exercises grade lint bench clean
+.PHONY: install lab lab-instructor test test-fast lectures site exercises check-exercises grade lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -49,6 +49,13 @@ lectures: install
 	mkdir -p build/lectures
 	$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=3600 \
 		--output-dir build/lectures lectures/*.ipynb
+
+# The course website (Jupyter Book): every lecture executed in its own folder, lectures/, as nbval
+# runs it, then rendered to build/site/_build/html (open index.html). COURSE_FAST=1 for a quick
+# pass; unset (or 0) for the full results. site/ says what is published: the lectures only.
+site: install
+	$(VENV)/bin/jupyter-book build lectures --all --path-output build/site \
+		--config "$(CURDIR)/site/_config.yml" --toc "$(CURDIR)/site/_toc.yml"
 
 # Exercises are generated from solutions/, never edited by hand.
 exercises: install
