@@ -27,10 +27,19 @@ For each submitted notebook the grader
    cells still run;
 3. scores each autograded test cell (nbgrader's rule: its points if it ran
    without an error, else 0) and writes one CSV row per student and notebook:
-   ``student, notebook, points, max_points, failed_tests, first_failure``.
+   ``student, notebook, points, max_points, failed_tests, first_failure,
+   manual_points, manual_cells``.
    A test cell counts as run only if it printed a random line that the grader
    appends to it for this run, so student code that rewrites or skips the
    test cells (an IPython input transformer, say) earns nothing.
+
+``points`` and ``max_points`` are the automatic score: the autograded test cells
+only. The cells graded by hand (nbgrader's "manually graded answer" and "manually
+graded task", :func:`course_lib.notebooks.manual_cells`: the written answers) are
+not scored here and never counted in ``max_points``; each row lists them instead,
+``manual_points`` (their total) and ``manual_cells`` (``grade_id:points`` each), and
+so do the printed report and the sidecar (``manually_graded``), so that a notebook's
+full mark is ``max_points + manual_points``, the second part to be given by hand.
 
 Restoring the tests and the sentinel line defeat simple tampering; they are not
 a sandbox. Student code runs in the same kernel as the tests, with the
@@ -42,8 +51,7 @@ It reads the submissions and writes only ``--out``, its sidecar and its
 results folder: nothing is written into the submissions folder. A file that is
 not a readable notebook gets a row with its error and zero points; the other
 notebooks are still graded. Set ``COURSE_FAST=1`` in the environment to grade
-with the shortened loops. Manually graded cells (nbgrader's "manually graded
-answer") are not scored here.
+with the shortened loops.
 
 A whole class, because 1,400 notebooks at ~13 s each is five hours:
 
@@ -88,16 +96,18 @@ from . import notebooks as nbs
 
 __all__ = ["GradeResult", "Shard", "Submission", "GradingPlan", "restore_official_cells",
            "grade_notebook", "find_submissions", "plan_grading", "run_plan", "grade_folder",
-           "grade_class", "summary", "write_csv", "merge_grades", "kernel_threads", "results_folder",
-           "sidecar_path", "main"]
+           "grade_class", "summary", "manual_report", "write_csv", "merge_grades", "kernel_threads",
+           "results_folder", "sidecar_path", "main"]
 
 DEFAULT_TIMEOUT = 600  # seconds per cell: GAN cells train for minutes on a laptop CPU
-CSV_FIELDS = ["student", "notebook", "points", "max_points", "failed_tests", "first_failure"]
+CSV_FIELDS = ["student", "notebook", "points", "max_points", "failed_tests", "first_failure",
+              "manual_points", "manual_cells"]
+MANUAL = "graded by hand"   # what the report says of the cells this command does not score
 _TIMEOUT_ENAME = "CellTimeoutError"
 # Bump when a change to the grader can change a score: results saved by an older grader are
 # then graded again instead of being reused.
-RESULTS_FORMAT = 1
-SIDECAR_FORMAT = "course-grades/1"
+RESULTS_FORMAT = 2
+SIDECAR_FORMAT = "course-grades/2"
 # The thread pools a kernel's libraries size from the environment (torch reads OMP/MKL).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -116,11 +126,20 @@ class GradeResult:
     first_failure: str = ""
     status: str = GRADED    # GRADED, TIMED_OUT (a cell was cut) or FAILED (no score could be earned)
     reused: bool = False    # taken from the results folder: the same files were graded before
+    # The official notebook's cells graded by hand, {grade_id: points}: in neither points nor
+    # max_points (see the module docstring).
+    manual_cells: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def manual_points(self) -> float:
+        return sum(self.manual_cells.values())
 
     def row(self) -> dict:
         return {"student": self.student, "notebook": self.notebook,
                 "points": f"{self.points:g}", "max_points": f"{self.max_points:g}",
-                "failed_tests": " ".join(self.failed_tests), "first_failure": self.first_failure}
+                "failed_tests": " ".join(self.failed_tests), "first_failure": self.first_failure,
+                "manual_points": f"{self.manual_points:g}",
+                "manual_cells": " ".join(f"{gid}:{p:g}" for gid, p in self.manual_cells.items())}
 
 
 # ----------------------------------------------------------------------------- restoring tests
@@ -234,7 +253,8 @@ def grade_notebook(submission: nbformat.NotebookNode, official: nbformat.Noteboo
     nb = restore_official_cells(submission, official)
     tests = {nbs.grade_id(c): nbs.points(c) for c in official.cells if nbs.is_test(c)}
     sentinels = _add_sentinels(nb, tests)
-    result = GradeResult(student, notebook, max_points=nbs.max_points(official))
+    result = GradeResult(student, notebook, max_points=nbs.max_points(official),
+                         manual_cells=nbs.manual_cells(official))
     errors = _execute(nb, timeout, env)
     enames = {e["ename"] for e in errors.values()}
     if "DeadKernelError" in enames:
@@ -494,21 +514,24 @@ def _grade_one(plan: GradingPlan, officials: dict, sub: Submission,
     try:
         data = sub.path.read_bytes()
     except OSError as err:
-        return (GradeResult(student, name, max_points=nbs.max_points(official), status=FAILED,
+        return (GradeResult(student, name, max_points=nbs.max_points(official),
+                            manual_cells=nbs.manual_cells(official), status=FAILED,
                             first_failure=_one_line(f"could not read the notebook: {err}")),
                 sub.fingerprint, False)
     fingerprint = _fingerprint(_sha256(data), official_sha, plan.timeout)
     try:
         submission = nbs.reads(data)
     except Exception as err:  # noqa: BLE001 - any unreadable file is the student's problem
-        return (GradeResult(student, name, max_points=nbs.max_points(official), status=FAILED,
+        return (GradeResult(student, name, max_points=nbs.max_points(official),
+                            manual_cells=nbs.manual_cells(official), status=FAILED,
                             first_failure=_one_line(
                                 f"could not read the notebook: {type(err).__name__}: {err}")),
                 fingerprint, True)
     try:
         return grade_notebook(submission, official, student, name, plan.timeout, env), fingerprint, True
     except Exception as err:  # noqa: BLE001 - keep grading the others
-        return (GradeResult(student, name, max_points=nbs.max_points(official), status=FAILED,
+        return (GradeResult(student, name, max_points=nbs.max_points(official),
+                            manual_cells=nbs.manual_cells(official), status=FAILED,
                             first_failure=_one_line(
                                 f"could not grade the notebook: {type(err).__name__}: {err}")),
                 fingerprint, False)
@@ -516,7 +539,23 @@ def _grade_one(plan: GradingPlan, officials: dict, sub: Submission,
 
 def _describe(r: GradeResult) -> str:
     return (f"{r.student}/{r.notebook}: {r.points:g}/{r.max_points:g}"
+            + (f" + {r.manual_points:g} {MANUAL}" if r.manual_cells else "")
             + (f"  ({r.first_failure})" if r.first_failure else ""))
+
+
+def _plural(points: float) -> str:
+    return f"{points:g} point" + ("" if points == 1 else "s")
+
+
+def manual_report(manual: dict[str, dict[str, float]]) -> str:
+    """The cells graded by hand, notebook by notebook (``{notebook: {grade_id: points}}``), as
+    the grade command prints them, apart from the automatic score."""
+    lines = [f"{MANUAL} (not in points or max_points; give these by hand):"]
+    for name, cells in sorted(manual.items()):
+        if cells:
+            listed = ", ".join(f"{gid} ({_plural(p)})" for gid, p in cells.items())
+            lines.append(f"  {name}: {listed}; {_plural(sum(cells.values()))} in all")
+    return "\n".join(lines) if len(lines) > 1 else f"no cells are {MANUAL}"
 
 
 def run_plan(plan: GradingPlan, jobs: int = 1, results_dir: str | Path | None = None,
@@ -628,7 +667,7 @@ def write_csv(results: list[GradeResult], out: str | Path) -> Path:
 
 
 def _write_sidecar(out: Path, shard: Shard, everyone: list[str], official_sha256: dict,
-                   source: str, timeout) -> Path:
+                   source: str, timeout, manual: dict[str, dict[str, float]]) -> Path:
     path = sidecar_path(out)
     _write_atomic(path, json.dumps({
         "format": SIDECAR_FORMAT,
@@ -642,8 +681,15 @@ def _write_sidecar(out: Path, shard: Shard, everyone: list[str], official_sha256
         "source": source,
         "timeout": timeout,
         "course_fast": os.environ.get("COURSE_FAST", ""),
+        "manually_graded": {name: [{"cell": gid, "points": p, "grading": MANUAL} for gid, p in cells.items()]
+                            for name, cells in sorted(manual.items()) if cells},
     }, indent=1) + "\n")
     return path
+
+
+def _manual_from_sidecar(meta: dict) -> dict[str, dict[str, float]]:
+    return {name: {c["cell"]: float(c["points"]) for c in cells}
+            for name, cells in meta.get("manually_graded", {}).items()}
 
 
 def _check_out(out: Path) -> None:
@@ -674,7 +720,8 @@ def grade_class(submissions_dir: str | Path, out: str | Path, source_dir: str | 
     plan = plan_grading(submissions_dir, source_dir, timeout, shard)
     results = run_plan(plan, jobs, results_dir, force, log, progress)
     write_csv(results, out)
-    _write_sidecar(out, plan.shard, plan.everyone, plan.official_sha256, str(source_dir), timeout)
+    manual = {name: nbs.manual_cells(nbs.read(path)) for name, path in plan.official.items()}
+    _write_sidecar(out, plan.shard, plan.everyone, plan.official_sha256, str(source_dir), timeout, manual)
     return results, summary(results)
 
 
@@ -777,9 +824,12 @@ def merge_grades(csv_paths: Sequence[str | Path], out: str | Path) -> list[dict]
     rows = [row for _, _, shard_rows in shards for row in shard_rows]
     rows.sort(key=lambda r: r["student"])  # stable: a student's rows keep their order
     _write_atomic(out, _rows_text(rows))
+    manual = {}  # the shards were graded against the same official notebooks (checked above)
+    for _, meta, _ in shards:
+        manual.update(_manual_from_sidecar(meta))
     _write_sidecar(out, Shard(), meta0["class"], {n: sha for n, (sha, _) in official.items()},
                    ", ".join(sorted({str(m["source"]) for _, m, _ in shards})),
-                   meta0.get("timeout"))
+                   meta0.get("timeout"), manual)
     return rows
 
 
@@ -864,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
                 log=lambda s: print(s, file=sys.stderr), progress=True)
             print(f"summary: {', '.join(f'{n} {what}' for what, n in counts.items())} "
                   f"({len(results)} notebooks, {time.monotonic() - start:.0f} s)")
+            print(manual_report({r.notebook: r.manual_cells for r in results}))
             print(f"wrote {len(results)} rows to {args.out} (and {sidecar_path(args.out).name})")
         elif args.command == "merge":
             rows = merge_grades(args.csvs, args.out)

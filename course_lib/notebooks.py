@@ -30,7 +30,8 @@ from jupyter_client.kernelspec import KernelSpec
 
 __all__ = [
     "read", "reads", "dumps", "make_exercise", "plan_exercises", "generate", "stale_exercises",
-    "notebook_client", "is_solution", "is_test", "is_locked", "grade_id", "points", "max_points",
+    "notebook_client", "is_solution", "is_test", "is_locked", "is_manual", "grade_id", "points",
+    "max_points", "manual_cells",
 ]
 
 NBFORMAT = 4
@@ -54,6 +55,13 @@ def is_test(cell) -> bool:
     return bool(m.get("grade", False)) and not m.get("solution", False) and cell.get("cell_type") == "code"
 
 
+def is_manual(cell) -> bool:
+    """A cell graded by hand: nbgrader's "manually graded answer" (graded and written by the
+    student, a written answer, say) or "manually graded task" (graded, locked, no code to run)."""
+    m = _meta(cell)
+    return (bool(m.get("grade", False)) and bool(m.get("solution", False))) or bool(m.get("task", False))
+
+
 def is_locked(cell) -> bool:
     """A cell students may not change: read-only cells and test cells."""
     m = _meta(cell)
@@ -69,8 +77,14 @@ def points(cell) -> float:
 
 
 def max_points(nb) -> float:
-    """The notebook's full score: the points of all its autograded test cells."""
+    """The notebook's full automatic score: the points of all its autograded test cells. The
+    points of the cells graded by hand (:func:`manual_cells`) are not in it."""
     return sum(points(c) for c in nb.cells if is_test(c))
+
+
+def manual_cells(nb) -> dict[str, float]:
+    """The cells graded by hand (:func:`is_manual`), in notebook order: ``{grade_id: points}``."""
+    return {grade_id(c) or f"cell {i}": points(c) for i, c in enumerate(nb.cells) if is_manual(c)}
 
 
 # ----------------------------------------------------------------------------- read / write

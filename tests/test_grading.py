@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -114,6 +115,8 @@ def test_one_row_per_student_and_notebook(graded):
     assert FULL > 0
     assert all(r["notebook"] == "00_warmup" and r["max_points"] == _score(FULL)
                for r in graded["rows"].values())
+    # exercise 00 has no written answers: nothing is left to grade by hand
+    assert all((r["manual_points"], r["manual_cells"]) == ("0", "") for r in graded["rows"].values())
 
 
 def test_solution_scores_full_marks(graded):
@@ -235,7 +238,10 @@ def _nbgrader(cell, gid, **meta):
     return cell
 
 
-def _tiny_official(version: int = 1) -> nbformat.NotebookNode:
+def _tiny_official(version: int = 1, written: bool = False) -> nbformat.NotebookNode:
+    """Two autograded tests (2 + 1 points); with ``written``, also two answers graded by hand,
+    nbgrader's "manually graded answer" (a markdown cell, 2 points) and "manually graded task"
+    (0.5 points)."""
     new = nbformat.v4.new_code_cell
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -247,6 +253,14 @@ def _tiny_official(version: int = 1) -> nbformat.NotebookNode:
         _nbgrader(new(f"assert double(0) == 0\nassert {version} == 1, 'a stricter official test'"),
                   "test-zero", grade=True, locked=True, points=1),
     ]
+    if written:
+        md = nbformat.v4.new_markdown_cell
+        nb.cells += [
+            _nbgrader(md("Why is doubling linear? YOUR ANSWER HERE"), "why", solution=True, grade=True,
+                      points=2),
+            _nbgrader(md("Plot `double` and comment on it."), "plot-task", task=True, locked=True,
+                      points=0.5),
+        ]
     return nb
 
 
@@ -473,3 +487,59 @@ def test_exercise_solved_scores_full_marks_and_handed_out_scores_zero(tmp_path, 
     assert solved["failed_tests"] == "" and solved["first_failure"] == "", solved
     assert untouched["points"] == "0" and untouched["failed_tests"].split() == tests, untouched
     assert "NotImplementedError" in untouched["first_failure"], untouched
+    # The written answers (nbgrader's "manually graded answer": graded, written by the student) are
+    # graded by hand: listed with their points in each row and in the report, outside max_points.
+    written = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in official.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")}
+    assert written, f"{name} has no written answer graded by hand"
+    assert full == sum(c.metadata["nbgrader"]["points"] for c in official.cells
+                       if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+                       and not c.metadata["nbgrader"].get("solution"))   # the tests' points, no more
+    for row in (solved, untouched):
+        assert row["manual_points"] == _score(sum(written.values())), row
+        assert row["manual_cells"].split() == [f"{gid}:{_score(p)}" for gid, p in written.items()], row
+    listed = ", ".join(f"{gid} ({_score(p)} point{'' if p == 1 else 's'})" for gid, p in written.items())
+    assert f"{name}: {listed}" in proc.stdout, proc.stdout
+
+
+def test_cells_graded_by_hand_are_reported_apart_from_the_automatic_score(tmp_path):
+    """The written answers are in neither points nor max_points; every row, the printed report,
+    the sidecar and a merge of shards name each of them with its points, graded by hand."""
+    from course_lib.grading import main
+
+    source, subs = tmp_path / "source", tmp_path / "submissions"
+    _write(_tiny_official(written=True), source / "tiny.ipynb")
+    for student, answer in (("ada", 0), ("bo", 2)):   # right and not done
+        nb = _tiny_official(written=True)
+        _cell(nb, "double").source = TINY_ANSWERS[answer]
+        _write(nb, subs / student / "tiny.ipynb")
+    expected_sidecar = {"tiny": [{"cell": "why", "points": 2, "grading": "graded by hand"},
+                                 {"cell": "plot-task", "points": 0.5, "grading": "graded by hand"}]}
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"grades-{k}.csv"
+        counts = _grade_in_process(subs, source, out, "--shard", f"{k}/2")
+        assert counts["graded"] == 1
+        outs.append(out)
+        assert json.loads(out.with_suffix(".json").read_text())["manually_graded"] == expected_sidecar
+    merged = tmp_path / "grades.csv"
+    assert main(["merge", str(outs[0]), str(outs[1]), "--out", str(merged)]) == 0
+    assert json.loads(merged.with_suffix(".json").read_text())["manually_graded"] == expected_sidecar
+    rows = {r["student"]: r for r in csv.DictReader(merged.read_text(encoding="utf-8").splitlines())}
+    scores = {s: (r["points"], r["max_points"]) for s, r in rows.items()}
+    assert scores == {"ada": ("3", "3"), "bo": ("0", "3")}   # the 2.5 points by hand in neither
+    for row in rows.values():
+        assert (row["manual_points"], row["manual_cells"]) == ("2.5", "why:2 plot-task:0.5"), row
+
+    # The printed report: the automatic score per notebook, then the cells left to grade by hand.
+    import contextlib
+    import io
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        assert main(["grade", str(subs), "--out", str(tmp_path / "again.csv"), "--source", str(source),
+                     "--force"]) == 0
+    assert "ada/tiny: 3/3 + 2.5 graded by hand" in stderr.getvalue(), stderr.getvalue()
+    report = stdout.getvalue()
+    assert "graded by hand (not in points or max_points" in report, report
+    assert "tiny: why (2 points), plot-task (0.5 points); 2.5 points in all" in report, report
