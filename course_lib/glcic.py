@@ -42,8 +42,9 @@ Paper symbols -> code:
   :meth:`GLCICRecipe.training_step`;
 - ``T_C``, ``T_D``, ``T_train`` -> ``config.tc_steps``, ``config.td_steps``, the rest.
 
-Two deviations, both for speed on a CPU: Adam instead of Adadelta, and the hole is filled
-with the mean colour of each image's known pixels instead of the data set's mean pixel.
+Two deviations: Adam instead of Adadelta (for speed on a CPU), and the hole is filled with the
+mean colour of each image's known pixels instead of the data set's mean pixel (so the network
+needs no statistic of its training set at inference).
 """
 
 from __future__ import annotations
