@@ -78,11 +78,14 @@ bench: install
 	$(PY) benchmarks/bench_segmenter.py
 	$(PY) benchmarks/bench_dcgan.py
 	$(PY) benchmarks/bench_inversion.py
+	$(PY) benchmarks/bench_inversion_perceptual.py
 	$(PY) benchmarks/bench_glcic.py
+	$(PY) benchmarks/bench_glcic_ablation.py
 	$(PY) benchmarks/bench_adain.py
 	$(PY) benchmarks/bench_spade.py
 	$(PY) benchmarks/bench_ganpaint.py
 	$(PY) benchmarks/bench_dcgan_probe.py
+	$(PY) benchmarks/bench_runtimes.py --mode fast
 
 clean:
 	rm -rf build test-output .pytest_cache
