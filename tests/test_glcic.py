@@ -298,3 +298,31 @@ def test_shipped_checkpoints_fill_better_than_the_mean_colour():
         for blend in (False, True):
             filled = complete(net, images, masks, blend=blend)
             assert float(hole_psnr(images, filled, masks).mean()) > baseline + 1.5, (name, blend)
+
+
+def test_ablation_discriminators_see_only_their_input():
+    """``discriminators="global"`` judges the whole image only, ``"local"`` the patch only; the
+    ablation presets differ from each other in that and in the MSE-only run's phase alone."""
+    small = dataclasses.replace(COURSE, feature_dim=16, disc_width=4)
+    torch.manual_seed(0)
+    images, patches = torch.rand(2, 3, 128, 128) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    other_images, other_patches = torch.rand(2, 3, 128, 128) * 2 - 1, torch.rand(2, 3, 64, 64) * 2 - 1
+    for which, same_when in (("global", "patches"), ("local", "images")):
+        d = ContextDiscriminator(dataclasses.replace(small, discriminators=which)).eval()
+        assert d.uses == (which,) and d.to_logit.in_features == small.feature_dim
+        out = d(images, patches)
+        changed_other = d(images, other_patches) if same_when == "patches" else d(other_images, patches)
+        changed_own = d(other_images, patches) if same_when == "patches" else d(images, other_patches)
+        assert torch.equal(out, changed_other), which          # the input it ignores
+        assert not torch.allclose(out, changed_own), which     # the input it judges
+    both = ContextDiscriminator(small)
+    assert both.uses == ("global", "local") and both.to_logit.in_features == 2 * small.feature_dim
+    with pytest.raises(ValueError, match="discriminators must be one of"):
+        ContextDiscriminator(dataclasses.replace(small, discriminators="middle"))
+    presets = {k: v for k, v in GLCICRecipe.presets.items() if k.startswith("ablation-")}
+    assert {k: v.discriminators for k, v in presets.items() if k != "ablation-mse"} == {
+        "ablation-both": "both", "ablation-global": "global", "ablation-local": "local"}
+    budgets = [GLCICRecipe.settings[k] for k in presets]
+    assert all(b == budgets[0] for b in budgets)        # one budget for all four
+    assert {v.init_completion for v in presets.values()} == {"glcic-landscapes128-mse"}
+    assert phase(10 ** 6, presets["ablation-mse"]) == "Tc" and phase(0, presets["ablation-local"]) == "Td"
