@@ -16,10 +16,11 @@ Writes ``benchmarks/results/dcgan_training.json``.
 
 import argparse
 import copy
+import json
 from pathlib import Path
 
 import torch
-from bench_dcgan import FIDELITY_SEED, HELD_OUT_SEED, JUDGE
+from bench_dcgan import FIDELITY_SEED, HELD_OUT_SEED, JUDGE, largest_gaps
 from common import save
 from safetensors.torch import load_file
 
@@ -32,11 +33,10 @@ from course_lib.metrics import frechet_distance
 SHIPPED = "dcgan-faces64"
 
 
-def row(label: str, G, judge, real: torch.Tensor, rates_real: dict, f_real: torch.Tensor, n: int) -> dict:
+def row(label: str, G, judge, rates_real: dict, f_real: torch.Tensor, n: int) -> dict:
     fake = generate(G, sample_z(n, G.latent_dim, FIDELITY_SEED))
     rates_fake = attribute_rates(judge, fake)
-    gaps = {name: 100 * float((rates_real[name] - rates_fake[name]).abs().max())
-            for name in data.FACE_ATTRIBUTES}
+    gaps = largest_gaps(rates_real, rates_fake)
     worst = max(gaps, key=gaps.get)
     out = {"generator": label}
     for name in data.FACE_BINARY:
@@ -57,6 +57,12 @@ def main() -> None:
     snapshots = kept_snapshots(args.run)
     if not snapshots:
         raise SystemExit(f"error: no snapshots in {args.run}/snapshots; train with --keep-every N")
+    shipped_entry = pretrained.info(SHIPPED)
+    for meta in sorted((args.run / "snapshots").glob("step_*.json")):   # the snapshots' own records
+        recorded = json.loads(meta.read_text())
+        if recorded["recipe"] != shipped_entry["recipe"] or recorded["config"] != shipped_entry["config"]:
+            raise SystemExit(f"error: {meta} was trained with recipe {recorded['recipe']!r} and another "
+                             f"config than {SHIPPED}; this table compares runs of the same command")
     judge = pretrained.load(JUDGE)
     real, _ = data.faces(args.n, seed=HELD_OUT_SEED)
     rates_real = attribute_rates(judge, real)
@@ -70,9 +76,9 @@ def main() -> None:
     rows = [reference]
     for step, path in snapshots.items():
         G = load_weights(copy.deepcopy(shipped), load_file(str(path))).eval()
-        rows.append(row(f"{args.run.name}, step {step:,}", G, judge, real, rates_real, f_real, args.n))
+        rows.append(row(f"{args.run.name}, step {step:,}", G, judge, rates_real, f_real, args.n))
         print(rows[-1], flush=True)
-    rows.append(row(f"{SHIPPED} (shipped), step {pretrained.info(SHIPPED)['steps']:,}", shipped, judge, real,
+    rows.append(row(f"{SHIPPED} (shipped), step {pretrained.info(SHIPPED)['steps']:,}", shipped, judge,
                     rates_real, f_real, args.n))
     save("dcgan_training", {
         "fidelity": (f"The faces judge on {args.n} generated faces at each step against {args.n} held-out "

@@ -8,7 +8,10 @@ the manifest): every one starts from the same shipped phase-Tc network
 (``glcic-landscapes128-mse``, 2,000 steps of the MSE at batch 8) and continues it for the same
 steps at the same batch. ``mse`` keeps the MSE alone; ``global``, ``local`` and ``both`` add the
 adversarial term of Eq. 3 with the global discriminator, the local one, or both (the paper). So
-the rows differ only in the completion loss, not in how many images the network saw.
+the rows differ in the completion loss, not in the budget. One difference in the budget remains,
+and it favours the MSE alone: the adversarial three spend their first ``td_steps`` (100) training
+the discriminators alone (the paper's phase Td), so their completion networks take that many
+fewer updates.
 
 Measured on the held-out scenes and holes of ``bench_glcic.py`` (seed 10000), on the network's
 own output (no Poisson blending, which would hide the difference at the hole's border), inside

@@ -27,23 +27,27 @@ from pathlib import Path
 
 import nbformat
 import torch
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from course_lib import results
+from course_lib.notebooks import notebook_client
 
 LECTURES = Path(__file__).resolve().parent.parent / "lectures"
 NAME, KEY = "runtimes", "runtimes"
 
 
 def run_one(path: Path, timeout: int) -> tuple[float | None, str]:
-    """Execute ``path`` in a fresh kernel; ``(seconds, "ok")`` or ``(None, the error's first line)``."""
+    """Execute ``path`` in a fresh kernel of this environment; ``(seconds, "ok")``, or ``(None, why)``
+    when a cell raised, ran past ``timeout`` seconds or killed the kernel."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
         client.execute()
+    except CellTimeoutError:
+        return None, f"failed: a cell ran past {timeout} s"
+    except DeadKernelError:
+        return None, "failed: the kernel died (out of memory?)"
     except CellExecutionError as e:
         return None, f"failed: {str(e).strip().splitlines()[-1][:200]}"
     return time.perf_counter() - start, "ok"
@@ -73,6 +77,7 @@ def main() -> None:
     hardware = "GPU" if torch.device(args.device).type == "cuda" else "CPU"
     command = "python benchmarks/bench_runtimes.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     rows = earlier_rows()
+    commit = results.commit()   # before this run writes runtimes.json (which would mark it dirty)
     for name in names:
         load_before = os.getloadavg()[0]
         seconds, status = run_one(LECTURES / f"{name}.ipynb", args.timeout)
@@ -80,7 +85,7 @@ def main() -> None:
                "minutes": None if seconds is None else round(seconds / 60, 1), "status": status,
                "machine": results.machine(args.device),
                "load average": round((load_before + os.getloadavg()[0]) / 2, 1),
-               "commit": results.commit(),
+               "commit": commit,
                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "command": command}
         print(f"{name}: {status}" + ("" if seconds is None else f", {seconds / 60:.1f} min"), flush=True)

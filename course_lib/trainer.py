@@ -269,6 +269,7 @@ class Trainer:
             if self.out is None:
                 raise ValueError("export: give a path, or construct the Trainer with out=")
             path = self.out / "model.safetensors"
+        curves.companions(path)   # a path the curves can go beside, checked before anything is written
         if self.ship is None:
             module, extra = self.recipe.export(self.modules), {}
         elif self.ship in self.modules:

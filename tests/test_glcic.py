@@ -324,5 +324,8 @@ def test_ablation_discriminators_see_only_their_input():
         "ablation-both": "both", "ablation-global": "global", "ablation-local": "local"}
     budgets = [GLCICRecipe.settings[k] for k in presets]
     assert all(b == budgets[0] for b in budgets)        # one budget for all four
+    from course_lib import pretrained
+    for name in presets:                                 # the preset reproduces what shipped
+        assert pretrained.info(name.replace("ablation-", "glcic-ablation-"))["steps"] == budgets[0].steps
     assert {v.init_completion for v in presets.values()} == {"glcic-landscapes128-mse"}
     assert phase(10 ** 6, presets["ablation-mse"]) == "Tc" and phase(0, presets["ablation-local"]) == "Td"
