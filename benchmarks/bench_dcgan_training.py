@@ -58,7 +58,7 @@ def main() -> None:
     if not snapshots:
         raise SystemExit(f"error: no snapshots in {args.run}/snapshots; train with --keep-every N")
     shipped_entry = pretrained.info(SHIPPED)
-    for meta in sorted((args.run / "snapshots").glob("step_*.json")):   # the snapshots' own records
+    for meta in sorted((args.run / "snapshots").glob("step_[0-9]*[0-9].json")):   # the snapshots' records
         recorded = json.loads(meta.read_text())
         if recorded["recipe"] != shipped_entry["recipe"] or recorded["config"] != shipped_entry["config"]:
             raise SystemExit(f"error: {meta} was trained with recipe {recorded['recipe']!r} and another "
