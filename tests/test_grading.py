@@ -464,7 +464,8 @@ def test_results_folder_inside_submissions_is_refused(tmp_path, capsys):
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", ["01_dcgan_latent_arithmetic", "02_gan_inversion", "03_image2stylegan",
-                                  "04_glcic_image_completion", "05_adain_style_transfer", "07_ganpaint"])
+                                  "04_glcic_image_completion", "05_adain_style_transfer", "06_spade_gaugan",
+                                  "07_ganpaint"])
 def test_exercise_solved_scores_full_marks_and_handed_out_scores_zero(tmp_path, name):
     """A lecture's exercise through the grading command: its solution earns every autograded
     point, the exercise as handed out earns none, each test failing on NotImplementedError."""
