@@ -25,7 +25,7 @@ from common import save
 from safetensors.torch import load_file
 
 from course_lib import data, pretrained
-from course_lib.checkpoints import kept_snapshots, load_weights
+from course_lib.checkpoints import SNAPSHOTS, kept_snapshots, load_weights, stepped_files
 from course_lib.judges import attribute_rates, judge_features
 from course_lib.latent import generate, sample_z
 from course_lib.metrics import frechet_distance
@@ -58,7 +58,7 @@ def main() -> None:
     if not snapshots:
         raise SystemExit(f"error: no snapshots in {args.run}/snapshots; train with --keep-every N")
     shipped_entry = pretrained.info(SHIPPED)
-    for meta in sorted((args.run / "snapshots").glob("step_[0-9]*[0-9].json")):   # the snapshots' records
+    for meta in stepped_files(args.run / SNAPSHOTS, ".json").values():   # the snapshots' own records
         recorded = json.loads(meta.read_text())
         if recorded["recipe"] != shipped_entry["recipe"] or recorded["config"] != shipped_entry["config"]:
             raise SystemExit(f"error: {meta} was trained with recipe {recorded['recipe']!r} and another "

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 __all__ = ["atomic_write", "atomic_save", "load_checkpoint", "export_weights", "load_weights",
-           "average_states", "kept_snapshots", "sha256", "SNAPSHOTS"]
+           "average_states", "kept_snapshots", "stepped_files", "sha256", "SNAPSHOTS"]
 
 
 def sha256(path: str | Path) -> str:
@@ -82,13 +82,23 @@ def export_weights(module: nn.Module, path: str | Path, dtype=torch.float16) -> 
 SNAPSHOTS = "snapshots"  # the folder of a run that Trainer.keep writes to
 
 
+def stepped_files(folder: str | Path, suffix: str) -> dict[int, Path]:
+    """The files ``folder/step_NNNNNN<suffix>`` a run wrote, by step, in step order; other names
+    (``step_000500.curves.json`` beside ``step_000500.json``, a stray ``step_x.png``) are not steps."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for p in folder.glob(f"step_*{suffix}"):
+        number = p.name[len("step_"):-len(suffix)]
+        if number.isdigit():
+            found[int(number)] = p
+    return dict(sorted(found.items()))
+
+
 def kept_snapshots(out: str | Path | None) -> dict[int, Path]:
     """The snapshots a run folder holds (``Trainer.keep``), by step, in step order."""
-    folder = None if out is None else Path(out) / SNAPSHOTS
-    if folder is None or not folder.is_dir():
-        return {}
-    found = {int(p.stem.removeprefix("step_")): p for p in folder.glob("step_*.safetensors")}
-    return dict(sorted(found.items()))
+    return {} if out is None else stepped_files(Path(out) / SNAPSHOTS, ".safetensors")
 
 
 def load_weights(module: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.Module:

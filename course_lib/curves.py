@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .checkpoints import atomic_write
+from .checkpoints import atomic_write, stepped_files
 
 __all__ = ["MAX_POINTS", "MAX_PANELS", "STRIP_BYTES", "SAMPLES", "SUFFIXES", "companions",
            "window_means", "sample_grids", "samples_strip", "record", "load", "plot"]
@@ -90,11 +90,7 @@ def window_means(history: Sequence[Mapping[str, float]], steps: int | None = Non
 
 def sample_grids(samples_dir: str | Path, steps: int) -> dict[int, Path]:
     """The sample grids a run wrote (``samples/step_NNNNNN.png``) up to step ``steps``, by step."""
-    folder = Path(samples_dir)
-    if not folder.is_dir():
-        return {}
-    found = {int(p.stem.removeprefix("step_")): p for p in folder.glob("step_*.png")}
-    return {s: found[s] for s in sorted(found) if s <= steps}
+    return {s: p for s, p in stepped_files(samples_dir, ".png").items() if s <= steps}
 
 
 def _evenly_spaced(items: Sequence[int], k: int) -> list[int]:
@@ -185,7 +181,9 @@ def load(path: str | Path) -> dict:
     except json.JSONDecodeError as err:
         raise ValueError(f"curves: {str(path)!r} is not valid JSON: {err}") from err
     if (not isinstance(curves, dict) or not {"steps", "window", "step", "losses"} <= set(curves)
-            or any(len(v) != len(curves["step"]) for v in curves["losses"].values())):
+            or not isinstance(curves["losses"], dict) or not isinstance(curves["step"], list)
+            or any(not isinstance(v, list) or len(v) != len(curves["step"])
+                   for v in curves["losses"].values())):
         raise ValueError(f"curves: {str(path)!r} is not a curves file (expected steps, window, step "
                          "and losses, one value per step)")
     return curves

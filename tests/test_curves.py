@@ -168,3 +168,13 @@ def test_record_curves_refuses_another_run(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="reached step 20 .* shipped step 50"):
         pretrained.record_curves(tmp_path / "short", "tiny-demo", root=root)
     assert train.main(["--curves", str(tmp_path / "run")]) == 2     # which checkpoint? --publish NAME
+
+
+def test_stepped_files_skip_names_that_are_not_steps(tmp_path):
+    from course_lib.checkpoints import stepped_files
+
+    for name in ("step_000500.png", "step_001000.png", "step_x.png", "step_000500.curves.png", "other.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert stepped_files(tmp_path, ".png") == {500: tmp_path / "step_000500.png",
+                                               1000: tmp_path / "step_001000.png"}
+    assert stepped_files(tmp_path / "missing", ".png") == {}
