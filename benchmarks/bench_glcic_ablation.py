@@ -59,14 +59,13 @@ def main() -> None:
             return filled[name]
         return run
 
-    fillers = {"biharmonic (scikit-image)": keep("biharmonic (scikit-image)", lambda x, m: biharmonic_fill(
-        x, m, processes=args.processes))}
-    start = pretrained.load(MSE_ONLY)
-    fillers["the start: phase Tc (MSE, 2,000 steps)"] = keep(
-        "the start: phase Tc (MSE, 2,000 steps)", lambda x, m: complete(start, x, m, blend=False))
-    for name, title in VARIANTS.items():
-        net = pretrained.load(name)
-        fillers[title] = keep(title, lambda x, m, net=net: complete(net, x, m, blend=False))
+    start = f"the start: phase Tc (MSE, {pretrained.info(MSE_ONLY)['steps']:,} steps)"
+    nets = {start: pretrained.load(MSE_ONLY),
+            **{title: pretrained.load(name) for name, title in VARIANTS.items()}}
+    fills = {"biharmonic (scikit-image)": lambda x, m: biharmonic_fill(x, m, processes=args.processes),
+             **{title: (lambda x, m, net=net: complete(net, x, m, blend=False))
+                for title, net in nets.items()}}
+    fillers = {name: keep(name, fill) for name, fill in fills.items()}
     rows = compare_fillers(fillers, images, labels, masks, segmenter)
 
     real_features = segmenter_features(segmenter, images)

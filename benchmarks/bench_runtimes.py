@@ -53,13 +53,6 @@ def run_one(path: Path, timeout: int) -> tuple[float | None, str]:
     return time.perf_counter() - start, "ok"
 
 
-def earlier_rows() -> list[dict]:
-    if NAME not in results.available():
-        return []
-    t = results.load(NAME)["tables"][KEY]
-    return [dict(zip(t["columns"], row)) for row in t["rows"]]
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("lectures", nargs="*", help="notebook names without .ipynb (default: all lectures)")
@@ -76,7 +69,7 @@ def main() -> None:
     os.environ["COURSE_DEVICE"] = args.device
     hardware = "GPU" if torch.device(args.device).type == "cuda" else "CPU"
     command = "python benchmarks/bench_runtimes.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    rows = earlier_rows()
+    rows = results.rows(NAME, KEY) if NAME in results.available() else []
     commit = results.commit()   # before this run writes runtimes.json (which would mark it dirty)
     for name in names:
         load_before = os.getloadavg()[0]

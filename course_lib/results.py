@@ -27,7 +27,7 @@ from .checks import describe
 
 import torch
 
-__all__ = ["RESULTS_DIR", "cpu_name", "machine", "commit", "write", "load", "table", "provenance",
+__all__ = ["RESULTS_DIR", "cpu_name", "machine", "commit", "write", "load", "rows", "table", "provenance",
            "available", "runtime_note"]
 
 #: The committed results files (the repository's ``benchmarks/results``).
@@ -133,14 +133,24 @@ def load(name: str, root: str | Path | None = None) -> dict:
     return json.loads(path.read_text())
 
 
+def _stored_table(name: str, key: str, root: str | Path | None) -> dict:
+    doc = load(name, root)
+    if key not in doc["tables"]:
+        raise ValueError(f"results {name!r} has the tables {', '.join(doc['tables'])}, not {key!r}")
+    return doc["tables"][key]
+
+
+def rows(name: str, key: str, root: str | Path | None = None) -> list[dict]:
+    """One measured table as a list of row dicts (column -> value), as :func:`write` took it."""
+    t = _stored_table(name, key, root)
+    return [dict(zip(t["columns"], row)) for row in t["rows"]]
+
+
 def table(name: str, key: str, root: str | Path | None = None):
     """One measured table as a pandas DataFrame (``key`` as in the file's ``tables``)."""
     import pandas as pd
 
-    doc = load(name, root)
-    if key not in doc["tables"]:
-        raise ValueError(f"results {name!r} has the tables {', '.join(doc['tables'])}, not {key!r}")
-    t = doc["tables"][key]
+    t = _stored_table(name, key, root)
     frame = pd.DataFrame(t["rows"], columns=t["columns"])
     frame.attrs["title"] = t["title"]
     return frame
@@ -157,13 +167,11 @@ def runtime_note(lecture: str, root: str | Path | None = None) -> str:
     """One markdown line: how long notebook ``lecture`` (e.g. ``"01_dcgan_latent_arithmetic"``)
     took top to bottom, in fast and in full mode, on a CPU and on a GPU, as measured by
     ``benchmarks/bench_runtimes.py`` (``runtimes.json``); "not measured yet" where it has no row."""
-    doc = load("runtimes", root)
-    t = doc["tables"]["runtimes"]
-    rows = [dict(zip(t["columns"], r)) for r in t["rows"] if r[t["columns"].index("lecture")] == lecture]
+    mine = [r for r in rows("runtimes", "runtimes", root) if r["lecture"] == lecture]
     parts = []
     for mode in ("fast", "full"):
         for hardware in ("CPU", "GPU"):
-            row = next((r for r in rows if (r["mode"], r["hardware"]) == (mode, hardware)), None)
+            row = next((r for r in mine if (r["mode"], r["hardware"]) == (mode, hardware)), None)
             if row is None:
                 parts.append(f"{mode} mode on a {hardware}: not measured yet")
             elif row["minutes"] is None:
