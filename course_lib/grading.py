@@ -130,6 +130,13 @@ class GradeResult:
     # max_points (see the module docstring).
     manual_cells: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def against(cls, official: nbformat.NotebookNode, student: str, notebook: str, **fields) -> "GradeResult":
+        """A result for ``student``'s ``notebook`` graded against ``official``: its ``max_points``
+        and ``manual_cells`` are the official notebook's, the other ``fields`` as given."""
+        return cls(student, notebook, max_points=nbs.max_points(official),
+                   manual_cells=nbs.manual_cells(official), **fields)
+
     @property
     def manual_points(self) -> float:
         return sum(self.manual_cells.values())
@@ -253,8 +260,7 @@ def grade_notebook(submission: nbformat.NotebookNode, official: nbformat.Noteboo
     nb = restore_official_cells(submission, official)
     tests = {nbs.grade_id(c): nbs.points(c) for c in official.cells if nbs.is_test(c)}
     sentinels = _add_sentinels(nb, tests)
-    result = GradeResult(student, notebook, max_points=nbs.max_points(official),
-                         manual_cells=nbs.manual_cells(official))
+    result = GradeResult.against(official, student, notebook)
     errors = _execute(nb, timeout, env)
     enames = {e["ename"] for e in errors.values()}
     if "DeadKernelError" in enames:
@@ -514,26 +520,21 @@ def _grade_one(plan: GradingPlan, officials: dict, sub: Submission,
     try:
         data = sub.path.read_bytes()
     except OSError as err:
-        return (GradeResult(student, name, max_points=nbs.max_points(official),
-                            manual_cells=nbs.manual_cells(official), status=FAILED,
-                            first_failure=_one_line(f"could not read the notebook: {err}")),
+        return (GradeResult.against(official, student, name, status=FAILED,
+                                    first_failure=_one_line(f"could not read the notebook: {err}")),
                 sub.fingerprint, False)
     fingerprint = _fingerprint(_sha256(data), official_sha, plan.timeout)
     try:
         submission = nbs.reads(data)
     except Exception as err:  # noqa: BLE001 - any unreadable file is the student's problem
-        return (GradeResult(student, name, max_points=nbs.max_points(official),
-                            manual_cells=nbs.manual_cells(official), status=FAILED,
-                            first_failure=_one_line(
-                                f"could not read the notebook: {type(err).__name__}: {err}")),
+        return (GradeResult.against(official, student, name, status=FAILED, first_failure=_one_line(
+                    f"could not read the notebook: {type(err).__name__}: {err}")),
                 fingerprint, True)
     try:
         return grade_notebook(submission, official, student, name, plan.timeout, env), fingerprint, True
     except Exception as err:  # noqa: BLE001 - keep grading the others
-        return (GradeResult(student, name, max_points=nbs.max_points(official),
-                            manual_cells=nbs.manual_cells(official), status=FAILED,
-                            first_failure=_one_line(
-                                f"could not grade the notebook: {type(err).__name__}: {err}")),
+        return (GradeResult.against(official, student, name, status=FAILED, first_failure=_one_line(
+                    f"could not grade the notebook: {type(err).__name__}: {err}")),
                 fingerprint, False)
 
 
