@@ -115,7 +115,28 @@ class TrainSettings:
     #: (0: never). GAN measures swing from one step to the next; snapshots let a run be judged,
     #: and one picked, on held-aside data after training.
     keep_every: int = 0
+    #: ``(start, end)``: the learning rates fall linearly from their configured values at step
+    #: ``start`` to zero at step ``end`` (and stay there); ``None``: constant. Absolute steps, so a
+    #: run's schedule never depends on the step count it was asked for.
+    lr_decay: tuple[int, int] | None = None
     progress: bool = True
+
+    def lr_factor(self, step: int) -> float:
+        """What the configured learning rates are multiplied by at step ``step``."""
+        if self.lr_decay is None:
+            return 1.0
+        start, end = self.lr_decay
+        return min(1.0, max(0.0, (end - step) / (end - start)))
+
+    def __post_init__(self):
+        if self.lr_decay is not None:
+            ok = (isinstance(self.lr_decay, (tuple, list)) and len(self.lr_decay) == 2
+                  and all(isinstance(s, int) and not isinstance(s, bool) for s in self.lr_decay)
+                  and 0 <= self.lr_decay[0] < self.lr_decay[1])
+            if not ok:
+                raise ValueError(f"TrainSettings: lr_decay must be (start, end) steps with "
+                                 f"0 <= start < end, got {self.lr_decay!r}")
+            self.lr_decay = tuple(self.lr_decay)
 
 
 #: MODEL name -> its Recipe class, filled by :func:`register`

@@ -74,6 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--keep-every", type=int, default=0, metavar="N",
                    help="also export a snapshot every N steps into OUT/snapshots, with the command "
                         "that reproduces it (to pick one after training)")
+    p.add_argument("--lr-decay", type=int, nargs=2, metavar=("START", "END"),
+                   help="let the learning rates fall linearly from their preset values at step START "
+                        "to zero at step END; a GAN's late swings calm down as the steps shrink")
     p.add_argument("--average-from", type=int, metavar="STEP",
                    help="ship the mean weights of the snapshots kept from STEP to the last step "
                         "(needs --keep-every); a GAN's generator swings less averaged")
@@ -126,6 +129,11 @@ def main(argv=None) -> int:
     if args.keep_every < 0:
         raise SystemExit(f"error: --keep-every must be 0 or a positive step count, not {args.keep_every}")
     settings.keep_every = args.keep_every
+    if args.lr_decay is not None:
+        start, end = args.lr_decay
+        if not 0 <= start < end:
+            raise SystemExit(f"error: --lr-decay START END needs 0 <= START < END, got {start} {end}")
+        settings.lr_decay = (start, end)
     if args.average_from is not None and not (
             args.keep_every and 0 < args.average_from <= settings.steps):
         raise SystemExit("error: --average-from STEP needs --keep-every N and a STEP from 1 to the "

@@ -94,6 +94,8 @@ class Trainer:
         torch.manual_seed(settings.seed)  # weights are initialised identically on every rank
         self.modules = {k: m.to(self.device) for k, m in recipe.build(config, **started).items()}
         self.optimizers = recipe.optimizers(self.modules, config)
+        #: each optimiser's learning rates as configured, which ``settings.lr_decay`` scales
+        self.base_lrs = {k: [g["lr"] for g in o.param_groups] for k, o in self.optimizers.items()}
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.total_steps = scaled_steps(settings.steps)
@@ -192,6 +194,7 @@ class Trainer:
         while self.step < end:
             start = time.perf_counter()
             batch = self.batch_for(self.step)
+            self.set_lr(self.step)
             torch.manual_seed(_stream_seed(self.settings.seed, self.step, "step", self.rank))
             losses = self.recipe.training_step(ddp, self.optimizers, batch, self.step, self.config)
             losses = {k: float(v) for k, v in losses.items()}
@@ -218,6 +221,17 @@ class Trainer:
                 break
         bar.close()
         return self.history
+
+    def set_lr(self, step: int) -> None:
+        """Every learning rate at step ``step`` of the schedule (``settings.lr_decay``; none: the
+        rates stay as the recipe sets them, and a recipe that sets its own in ``training_step``
+        has the last word)."""
+        if self.settings.lr_decay is None:
+            return
+        factor = self.settings.lr_factor(step)
+        for k, o in self.optimizers.items():
+            for group, base in zip(o.param_groups, self.base_lrs[k]):
+                group["lr"] = base * factor
 
     def _wrapped(self) -> dict[str, nn.Module]:
         from torch.nn.parallel import DistributedDataParallel as DDP

@@ -107,6 +107,8 @@ def test_keep_every_exports_snapshots_that_their_command_reproduces(tmp_path, mo
     snap2 = load_file(out / "snapshots" / "step_000002.safetensors")
     assert all(torch.equal(again[k], snap2[k]) for k in again)
     assert not all(torch.equal(final[k], snap2[k]) for k in final)
+    with pytest.raises(SystemExit, match="--lr-decay START END needs"):
+        train.main(ARGS + ["--out", str(tmp_path / "bad"), "--lr-decay", "4", "2"])
     with pytest.raises(SystemExit, match="--keep-every must be 0 or a positive"):
         train.main(ARGS + ["--out", str(tmp_path / "bad"), "--keep-every", "-1"])
 

@@ -47,6 +47,31 @@ def test_resume_matches_an_uninterrupted_run(monkeypatch, tmp_path, noise):
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in straight.history]
 
 
+def test_lr_decay_falls_linearly_to_zero_and_then_freezes_the_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_FAST", "0")
+    t = make(tmp_path, steps=8, lr_decay=(2, 6))
+    seen = []
+    step = TinyRecipe.training_step
+
+    def spy(self, modules, optimizers, batch, i, config):
+        seen.append(optimizers["model"].param_groups[0]["lr"])
+        return step(self, modules, optimizers, batch, i, config)
+
+    monkeypatch.setattr(TinyRecipe, "training_step", spy)
+    t.fit(stop_after=6)
+    before = params(t)
+    t.fit()
+    lr = TinyConfig().lr
+    assert seen == pytest.approx([lr, lr, lr, 0.75 * lr, 0.5 * lr, 0.25 * lr, 0.0, 0.0])
+    assert torch.equal(params(t), before)           # steps 7 and 8 ran at rate 0
+    # a resumed run follows the same schedule: the configured rates, not the saved decayed ones
+    resumed = make(tmp_path, steps=8, lr_decay=(2, 6))
+    assert resumed.resume() and resumed.base_lrs == {"model": [lr]}
+    for bad in [(6, 2), (3, 3), (-1, 4), (1, 2, 3), (1.5, 4)]:
+        with pytest.raises(ValueError, match="lr_decay must be"):
+            make(tmp_path, lr_decay=bad)
+
+
 def test_resume_refuses_another_config(tmp_path):
     make(tmp_path).fit(stop_after=2)
     other = make(tmp_path, TinyConfig(hidden=4))
