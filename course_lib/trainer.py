@@ -18,6 +18,8 @@ everything else, once:
   (:func:`atomic_save`), loaded with ``torch.load(weights_only=True)``;
 - snapshots of the shipped module every ``keep_every`` steps, and an export that
   averages the last of them (:func:`average_states`);
+- the learning-rate schedule ``lr_decay`` (:meth:`Trainer.set_lr`): every optimiser's rates
+  fall linearly to zero between two absolute steps;
 - the run's training curves, written beside every export (:func:`course_lib.curves.record`):
   the losses' window means and a strip of the sample grids up to that step;
 - fast mode: the step count goes through :func:`course_lib.runtime.steps`;
