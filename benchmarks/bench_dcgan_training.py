@@ -70,9 +70,6 @@ def main() -> None:
     snapshots = kept_snapshots(args.run)
     if not snapshots:
         raise SystemExit(f"error: no snapshots in {args.run}/snapshots; train with --keep-every N")
-    bad = [s for s in args.average_from if s not in snapshots]
-    if bad:
-        raise SystemExit(f"error: --average-from {bad}: the run kept snapshots at steps {list(snapshots)}")
     shipped_entry = pretrained.info(SHIPPED)
     lr = {}   # step -> the learning rate it was trained at, as a share of the preset's
     for step, meta in stepped_files(args.run / SNAPSHOTS, ".json").items():   # the snapshots' records
@@ -81,6 +78,13 @@ def main() -> None:
             raise SystemExit(f"error: {meta} was trained with recipe {recorded['recipe']!r} and another "
                              f"config than {SHIPPED}; this table compares runs of the same command")
         lr[step] = lr_share(recorded["settings"], step)
+    unrecorded = [s for s in snapshots if s not in lr]
+    if unrecorded:   # without its record a snapshot's config and schedule are unknown: left out
+        print(f"snapshots without a record, left out: {unrecorded}")
+        snapshots = {s: p for s, p in snapshots.items() if s in lr}
+    bad = [s for s in args.average_from if s not in snapshots]
+    if bad:
+        raise SystemExit(f"error: --average-from {bad}: the run kept snapshots at steps {list(snapshots)}")
     judge = pretrained.load(JUDGE)
     real, _ = data.faces(args.n, seed=HELD_OUT_SEED)
     rates_real = attribute_rates(judge, real)
