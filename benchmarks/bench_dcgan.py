@@ -40,6 +40,7 @@ HELD_OUT_SEED = data.HELD_OUT_SEED  # never used for training (seed 0)
 VECTOR_SEED = 0          # latent samples the attribute vectors are built from
 TRANSFER_SEED = 1        # other latent samples the vectors are applied to
 FIDELITY_SEED = 2
+RANDOM_DIRECTION_SEED = 3  # the control direction of the transfer table
 JUDGE = "faces-attributes"
 
 
@@ -67,6 +68,12 @@ def transfer_table(G, judge, n_vector: int, faces: dict) -> list[dict]:
         v = attribute_vector(G, judge, name, n=n_vector, pool=25 * n_vector, seed=VECTOR_SEED)
         r = attribute_transfer(G, judge, v, name, strength=1.0, n=200, seed=TRANSFER_SEED)
         others = {k: x for k, x in r.items() if k != "gained"}
+        # the control: a random direction of the same length moves the same faces as far in z
+        g = torch.Generator().manual_seed(RANDOM_DIRECTION_SEED)
+        u = torch.randn(v.shape, generator=g)
+        control = attribute_transfer(G, judge, u * (v.norm() / u.norm()), name, strength=1.0, n=200,
+                                     seed=TRANSFER_SEED)
+        control_kept = min(x for k, x in control.items() if k != "gained")
         bars = name in ("glasses", "smile", "hat")
         bar = 0.9 * transfer_ceiling(p_real)
         rows.append({
@@ -80,6 +87,9 @@ def transfer_table(G, judge, n_vector: int, faces: dict) -> list[dict]:
             "gained ≥ bar": mark(r["gained"] >= bar, bars),
             "others unchanged, min (%)": _pct(min(others.values())),
             "bar 85%": mark(min(others.values()) >= 0.85, bars),
+            "|v|": round(float(v.norm()), 2),
+            "random vector of length |v|: gained (%)": _pct(control["gained"]),
+            "random vector: others unchanged, min (%)": _pct(control_kept),
             # a breakdown, one share per other attribute (each row names different ones)
             "each other attribute": ", ".join(f"{k} {x:.0%}" for k, x in others.items()),
         })
