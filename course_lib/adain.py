@@ -658,6 +658,7 @@ class AdaINRecipe(Recipe):
     settings = {"course": TrainSettings(steps=4000, batch_size=8, sample_every=250, save_every=100),
                 "paper": TrainSettings(steps=160_000, batch_size=8, sample_every=2000, save_every=2000)}
     accepts = ("worlds",)
+    schedules_lr = True    # train.lua's learningRateDecay, in training_step
     export_module = "net"
 
     def starts_from(self, config: AdaINConfig) -> dict[str, str]:

@@ -226,6 +226,7 @@ class SegmenterRecipe(Recipe):
     presets = {"course": SegmenterConfig()}
     settings = {"course": TrainSettings(steps=3000, batch_size=16, sample_every=500, save_every=100)}
     accepts = ("landscapes",)
+    schedules_lr = True    # a step decay at config.decay_at, in training_step
 
     def build(self, config):
         return {"model": LandscapeSegmenter(config)}

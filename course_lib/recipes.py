@@ -39,6 +39,9 @@ class Recipe:
     accepts: tuple[str, ...] = ()
     #: Adam's betas in the default :meth:`optimizers` (GANs use ``(0.5, 0.999)``, after DCGAN)
     betas: tuple[float, float] = (0.9, 0.999)
+    #: True when :meth:`training_step` sets its own learning rates (its paper's schedule): the
+    #: trainer's ``lr_decay`` would be overwritten, so the trainer refuses it
+    schedules_lr: bool = False
 
     def dataset(self, spec: str, config) -> Dataset:
         """The training set for ``--data spec``: ``config.data_size`` items of a world (or a

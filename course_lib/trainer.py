@@ -92,6 +92,9 @@ class Trainer:
         if settings.batch_size % self.world:
             raise ValueError(f"Trainer: batch_size {settings.batch_size} must divide among "
                              f"{self.world} processes")
+        if settings.lr_decay is not None and recipe.schedules_lr:
+            raise ValueError(f"Trainer: recipe {recipe.name!r} sets its own learning rates each step "
+                             "(its schedules_lr); lr_decay would be overwritten, so leave it out")
         started = {role: pretrained.load(name) for role, name in recipe.starts_from(config).items()}
         torch.manual_seed(settings.seed)  # weights are initialised identically on every rank
         self.modules = {k: m.to(self.device) for k, m in recipe.build(config, **started).items()}
@@ -226,8 +229,7 @@ class Trainer:
 
     def set_lr(self, step: int) -> None:
         """Every learning rate at step ``step`` of the schedule (``settings.lr_decay``; none: the
-        rates stay as the recipe sets them, and a recipe that sets its own in ``training_step``
-        has the last word)."""
+        rates stay as the recipe's optimisers set them)."""
         if self.settings.lr_decay is None:
             return
         factor = self.settings.lr_factor(step)

@@ -70,6 +70,11 @@ def test_lr_decay_falls_linearly_to_zero_and_then_freezes_the_weights(monkeypatc
     for bad in [(6, 2), (3, 3), (-1, 4), (1, 2, 3), (1.5, 4)]:
         with pytest.raises(ValueError, match="lr_decay must be"):
             make(tmp_path, lr_decay=bad)
+    # a recipe that sets its own rates in its step would overwrite the schedule: refused
+    monkeypatch.setattr(TinyRecipe, "schedules_lr", True)
+    with pytest.raises(ValueError, match="sets its own learning rates"):
+        make(tmp_path, lr_decay=(2, 6))
+    assert make(tmp_path).settings.lr_decay is None     # without a decay it trains as before
 
 
 def test_resume_refuses_another_config(tmp_path):
@@ -225,3 +230,17 @@ def test_default_optimizers_are_one_adam_per_module_with_the_recipes_betas():
             assert isinstance(opt, torch.optim.Adam)
             assert opt.defaults["lr"] == config.lr and opt.defaults["betas"] == betas
             assert opt.param_groups[0]["params"] == list(modules[name].parameters())
+
+
+def test_every_recipe_that_sets_its_own_learning_rates_declares_it():
+    """``lr_decay`` relies on ``Recipe.schedules_lr``: a step that writes the optimisers' rates
+    and does not declare it would silently undo the trainer's schedule."""
+    import inspect
+
+    import course_lib.train  # noqa: F401  (registers every recipe)
+    from course_lib.recipes import RECIPES
+
+    setting = {name: "param_groups" in inspect.getsource(cls.training_step) for name, cls in RECIPES.items()}
+    assert setting["adain"] and setting["segmenter"] and not setting["dcgan"]
+    for name, cls in RECIPES.items():
+        assert cls.schedules_lr == setting[name], name
