@@ -1,6 +1,7 @@
 """Does the DCGAN's sample fidelity improve with training? The judge's attribute rates over a run.
 
     python benchmarks/bench_dcgan_training.py RUN_DIR [--n 1000] [--average-from STEP ...]
+                                              [--first STEP] [--name dcgan_training] [--validation]
 
 For every generator snapshot a run kept (``train --keep-every N``; RUN_DIR trained with the
 command of the shipped ``dcgan-faces64``) and for the shipped ``dcgan-faces64`` itself (10,000
@@ -14,7 +15,10 @@ at, as a share of the preset's (``train --lr-decay`` lets it fall to zero); ``--
 STEP`` adds a row for the mean of the snapshots from STEP on, which ``train --average-from STEP``
 would ship.
 
-Writes ``benchmarks/results/dcgan_training.json``.
+Writes ``benchmarks/results/NAME.json`` (``dcgan_training``, the table lecture 01 shows; another
+name for another run), with the snapshots from ``--first`` on. ``--validation`` measures on other
+codes and other held-out real faces than ``bench_dcgan.py`` (``VALIDATION_SEEDS``): the table to
+pick a snapshot by, so that the benchmark's own faces stay unseen by the choice.
 """
 
 import argparse
@@ -35,6 +39,8 @@ from course_lib.latent import generate, sample_z
 from course_lib.metrics import frechet_distance
 
 SHIPPED = "dcgan-faces64"
+#: --validation: (codes, real faces) seeds that bench_dcgan.py does not use
+VALIDATION_SEEDS = (1234, HELD_OUT_SEED + 7)
 
 
 def lr_share(settings: dict, step: int) -> float:
@@ -44,8 +50,9 @@ def lr_share(settings: dict, step: int) -> float:
     return TrainSettings(lr_decay=tuple(decay) if decay else None).lr_factor(step - 1)
 
 
-def row(label: str, lr: str, G, judge, rates_real: dict, f_real: torch.Tensor, n: int) -> dict:
-    fake = generate(G, sample_z(n, G.latent_dim, FIDELITY_SEED))
+def row(label: str, lr: str, G, judge, rates_real: dict, f_real: torch.Tensor, n: int,
+        codes_seed: int = FIDELITY_SEED) -> dict:
+    fake = generate(G, sample_z(n, G.latent_dim, codes_seed))
     rates_fake = attribute_rates(judge, fake)
     gaps = largest_gaps(rates_real, rates_fake)
     worst = max(gaps, key=gaps.get)
@@ -63,11 +70,15 @@ def main() -> None:
     p.add_argument("run", type=Path, help="a dcgan run folder with generator snapshots")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--first", type=int, default=0, metavar="STEP", help="only the snapshots from STEP on")
+    p.add_argument("--name", default="dcgan_training", help="the results file's name")
+    p.add_argument("--validation", action="store_true",
+                   help="measure on the validation seeds (to choose a snapshot by), not the benchmark's")
     p.add_argument("--average-from", type=int, nargs="*", default=[], metavar="STEP",
                    help="also the mean of the snapshots from each STEP on")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    snapshots = kept_snapshots(args.run)
+    snapshots = {s: p for s, p in kept_snapshots(args.run).items() if s >= args.first}
     if not snapshots:
         raise SystemExit(f"error: no snapshots in {args.run}/snapshots; train with --keep-every N")
     shipped_entry = pretrained.info(SHIPPED)
@@ -86,7 +97,8 @@ def main() -> None:
     if bad:
         raise SystemExit(f"error: --average-from {bad}: the run kept snapshots at steps {list(snapshots)}")
     judge = pretrained.load(JUDGE)
-    real, _ = data.faces(args.n, seed=HELD_OUT_SEED)
+    codes_seed, real_seed = VALIDATION_SEEDS if args.validation else (FIDELITY_SEED, HELD_OUT_SEED)
+    real, _ = data.faces(args.n, seed=real_seed)
     rates_real = attribute_rates(judge, real)
     f_real = judge_features(judge, real)
     reference = {"generator": f"held-out real faces (n = {args.n})", "learning rate (× preset)": "—"}
@@ -99,7 +111,7 @@ def main() -> None:
     for step, path in snapshots.items():
         G = load_weights(copy.deepcopy(shipped), load_file(str(path))).eval()
         rows.append(row(f"run snapshot, step {step:,}", f"{lr[step]:.2f}", G, judge, rates_real,
-                        f_real, args.n))
+                        f_real, args.n, codes_seed))
         print(rows[-1], flush=True)
     last = max(snapshots)
     for first in args.average_from:
@@ -108,14 +120,16 @@ def main() -> None:
         G = load_weights(copy.deepcopy(shipped), mean)
         label = f"run, mean of the {len(steps)} snapshots from step {first:,} to {last:,}"
         shares = f"{min(lr[s] for s in steps):.2f}–{max(lr[s] for s in steps):.2f}"
-        rows.append(row(label, shares, G.eval(), judge, rates_real, f_real, args.n))
+        rows.append(row(label, shares, G.eval(), judge, rates_real, f_real, args.n, codes_seed))
         print(rows[-1], flush=True)
     rows.append(row(f"{SHIPPED} (shipped), step {shipped_entry['steps']:,}",
                     f"{lr_share(shipped_entry['settings'], shipped_entry['steps']):.2f}",
-                    shipped, judge, rates_real, f_real, args.n))
-    save("dcgan_training", {
+                    shipped, judge, rates_real, f_real, args.n, codes_seed))
+    which = (f"validation seeds: codes {codes_seed}, real faces {real_seed}" if args.validation
+             else "the seeds of bench_dcgan.py")
+    save(args.name, {
         "fidelity": (f"The faces judge on {args.n} generated faces at each step against {args.n} held-out "
-                     "real faces (binary attributes: rate of 'yes')", rows),
+                     f"real faces (binary attributes: rate of 'yes'; {which})", rows),
     }, checkpoints=[SHIPPED, JUDGE], notes={
         "run": str(args.run), "snapshots": list(snapshots), "averaged from": args.average_from,
         "shipped command": pretrained.info(SHIPPED)["command"]})
