@@ -84,14 +84,14 @@ def main() -> None:
     headroom = 100 - means["untrained discriminator"]
 
     # where the gain is: each layer's features alone (the slices Discriminator.features concatenates)
-    layers, start = [], 0
+    layers, start, side = [], 0, x_train.shape[-1]
     for i, block in enumerate(trained.blocks):
         width = 16 * block[0].out_channels
         cut = slice(start, start + width)
         t, u = (binary_mean(reps[name][0][:, cut], y_train, reps[name][1][:, cut], y_test)
                 for name in ("trained discriminator", "untrained discriminator"))
         layers.append({"layer": f"{i + 1} ({block[0].out_channels} channels, "
-                                f"{64 >> (i + 1)}×{64 >> (i + 1)} pooled to 4×4)",
+                                f"{side >> (i + 1)}×{side >> (i + 1)} pooled to 4×4)",
                        "features": width,
                        "trained (%)": round(t, 1), "untrained (%)": round(u, 1),
                        "gain (points)": round(t - u, 1)})
@@ -101,9 +101,10 @@ def main() -> None:
     # what bounds it: fewer labels, and the headroom above the untrained network
     labels = []
     for n in sorted({n for n in (100, 250, 1000) if n < args.train} | {args.train}):
-        acc = {name: binary_mean(reps[name][0][:n], {a: y[:n] for a, y in y_train.items()},
-                                 reps[name][1], y_test)
-               for name in ("trained discriminator", "untrained discriminator")}
+        fewer = {a: y[:n] for a, y in y_train.items()}
+        acc = means if n == args.train else {   # all the labels: the probe table's means
+            name: binary_mean(reps[name][0][:n], fewer, reps[name][1], y_test)
+            for name in ("trained discriminator", "untrained discriminator")}
         room = 100 - acc["untrained discriminator"]
         won = acc["trained discriminator"] - acc["untrained discriminator"]
         labels.append({"labelled faces": n, "trained (%)": round(acc["trained discriminator"], 1),

@@ -46,8 +46,7 @@ VALIDATION_SEEDS = (1234, HELD_OUT_SEED + 7)
 def lr_share(settings: dict, step: int) -> float:
     """The learning rate of the last update before ``step``, as a share of the preset's, from a
     snapshot's or checkpoint's recorded settings."""
-    decay = settings.get("lr_decay")
-    return TrainSettings(lr_decay=tuple(decay) if decay else None).lr_factor(step - 1)
+    return TrainSettings(lr_decay=settings.get("lr_decay")).lr_factor(step - 1)
 
 
 def row(label: str, lr: str, G, judge, rates_real: dict, f_real: torch.Tensor, n: int,
@@ -132,7 +131,7 @@ def main() -> None:
                      f"real faces (binary attributes: rate of 'yes'; {which})", rows),
     }, checkpoints=[SHIPPED, JUDGE], notes={
         "run": str(args.run), "snapshots": list(snapshots), "averaged from": args.average_from,
-        "shipped command": pretrained.info(SHIPPED)["command"]})
+        "shipped command": shipped_entry["command"]})
 
 
 if __name__ == "__main__":

@@ -129,11 +129,12 @@ def main(argv=None) -> int:
     if args.keep_every < 0:
         raise SystemExit(f"error: --keep-every must be 0 or a positive step count, not {args.keep_every}")
     settings.keep_every = args.keep_every
-    if args.lr_decay is not None:
-        start, end = args.lr_decay
-        if not 0 <= start < end:
-            raise SystemExit(f"error: --lr-decay START END needs 0 <= START < END, got {start} {end}")
-        settings.lr_decay = (start, end)
+    if args.lr_decay is not None:   # TrainSettings checks the pair; the CLI words the error
+        try:
+            settings = dataclasses.replace(settings, lr_decay=tuple(args.lr_decay))
+        except ValueError:
+            raise SystemExit("error: --lr-decay START END needs 0 <= START < END, got "
+                             f"{args.lr_decay[0]} {args.lr_decay[1]}") from None
     if args.average_from is not None and not (
             args.keep_every and 0 < args.average_from <= settings.steps):
         raise SystemExit("error: --average-from STEP needs --keep-every N and a STEP from 1 to the "
